@@ -1,0 +1,79 @@
+using OpenCvSharp;
+using Roto.Media;
+
+namespace Roto.Vision;
+
+/// <summary>A click on a frame: coordinates are fractions of the frame size, origin top-left.</summary>
+public readonly record struct Click(double X, double Y, bool Include = true);
+
+/// <summary>What the segmenter is asked: one element on one frame.</summary>
+/// <param name="Frame">The frame, BGR, full resolution. Owned by the caller.</param>
+/// <param name="Clicks">Every point of this element on this frame, in the order they were added.</param>
+/// <param name="CacheKey">Identifies the frame (session and frame index) for per-frame caches; null disables caching.</param>
+public sealed record SegmentRequest(Mat Frame, IReadOnlyList<Click> Clicks, string? CacheKey);
+
+/// <summary>Turns clicks on a frame into the mask of one element.</summary>
+public interface IClickSegmenter
+{
+    /// <returns>A CV_8UC1 mask of the frame's size, 255 = element, 0 = not; the caller disposes it.</returns>
+    Mat Segment(SegmentRequest request);
+}
+
+/// <summary>The mask of one element on one marked frame: what propagation starts from.</summary>
+public sealed record Keyframe(int FrameIndex, int ObjectId, Mat Mask);
+
+/// <summary>Receives each frame in order with the mask of every element on it; both are only valid during the call.</summary>
+public delegate void TrackedFrameHandler(int frameIndex, Mat frame, IReadOnlyDictionary<int, Mat> masks);
+
+/// <summary>Follows the selected elements from their marked frames through the whole video.</summary>
+public interface IMaskPropagator
+{
+    /// <summary>
+    /// Calls <paramref name="onFrame"/> for frames 0 … FrameCount−1 in order with the full-resolution frame
+    /// and a CV_8UC1 0/255 mask for each object id present in <paramref name="keyframes"/>.
+    /// </summary>
+    void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
+        IProgress<double>? progress, CancellationToken ct);
+}
+
+/// <summary>Masks of the selected elements on every frame, as the tracker produced them.</summary>
+public interface IMaskTrack
+{
+    int FrameCount { get; }
+    /// <summary>The union of every element's mask on a frame, CV_8UC1 0/255 at full size; the caller disposes it.</summary>
+    Mat UnionMask(int frameIndex);
+}
+
+/// <summary>Receives each output frame in order; the frame is only valid during the call.</summary>
+public delegate void OutputFrameHandler(int frameIndex, Mat frame);
+
+/// <summary>Removes the tracked elements from a video.</summary>
+public interface IElementRemover
+{
+    void Remove(VideoSource video, IMaskTrack track, OutputFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct);
+}
+
+/// <summary>Where an added element stands: centre as fractions of the frame, scale as a fraction of the frame height.</summary>
+public sealed record Placement(double X, double Y, double Scale);
+
+/// <summary>An image's subject with its alpha: BGRA, the caller owns it.</summary>
+public sealed record Subject(Mat Bgra);
+
+/// <summary>Places subjects of reference images into a video.</summary>
+public interface IElementCompositor
+{
+    /// <summary>Removes the tracked element with <paramref name="remover"/> and puts the subject in its place on every frame.</summary>
+    void Swap(VideoSource video, IMaskTrack track, Subject subject, IElementRemover remover, OutputFrameHandler onFrame,
+        IProgress<double>? progress, CancellationToken ct);
+
+    /// <summary>Adds subjects to the scene, anchored to the tracked region when there is one, else at the placement or a default spot.</summary>
+    void Add(VideoSource video, IMaskTrack? track, IReadOnlyList<Subject> subjects, Placement? placement, OutputFrameHandler onFrame,
+        IProgress<double>? progress, CancellationToken ct);
+}
+
+/// <summary>Separates the subject of a reference image from its background.</summary>
+public interface ISubjectExtractor
+{
+    /// <param name="image">The decoded image, BGR or BGRA. A BGRA image's alpha is used as it is.</param>
+    Subject Extract(Mat image);
+}
