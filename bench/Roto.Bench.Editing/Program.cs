@@ -1,0 +1,1 @@
+Console.WriteLine("Roto.Bench.Editing: not written yet");

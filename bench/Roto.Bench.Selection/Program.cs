@@ -1,0 +1,1 @@
+Console.WriteLine("Roto.Bench.Selection: not written yet");

@@ -1,0 +1,1 @@
+Console.WriteLine("Roto.Bench.Tracking: not written yet");

@@ -1,0 +1,1 @@
+namespace Roto.Client;
