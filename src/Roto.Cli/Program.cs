@@ -1,1 +1,3 @@
-return 0;
+using Roto.Cli;
+
+return await RotoCli.RunAsync(args, CliHost.FromProcess());
