@@ -74,8 +74,9 @@ public static class RotoResilience
         {
             // Buffered so that the caller can still read the body when no retry happens.
             await response.Content.LoadIntoBufferAsync(cancellationToken);
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            using var document = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            if (body.Length == 0) return null;
+            using var document = JsonDocument.Parse(body);
             return document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("code", out var code) && code.TryGetInt32(out var value) ? value : null;
         }
