@@ -11,7 +11,7 @@ internal static class CommonOptions
         Required = required,
     };
 
-    public static Option<int> Timeout() => new("--timeout")
+    public static Option<double> Timeout() => new("--timeout")
     {
         Description = "Seconds to wait for the task before giving up (exit code 3)",
         DefaultValueFactory = _ => 900,

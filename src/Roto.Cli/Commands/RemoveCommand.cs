@@ -34,7 +34,7 @@ internal static class RemoveCommand
             if (!File.Exists(input) && !(Uri.TryCreate(input, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 throw new CliUsageException($"'{input}' is neither an existing file nor an http(s) URL");
 
-            var task = await ProgressView.RunAsync(session, async context =>
+            var (init, task) = await ProgressView.RunAsync(session, async context =>
             {
                 var url = File.Exists(input)
                     ? (await ProgressView.StepAsync(context, "Upload", () => session.Client.UploadFileAsync(input, cancellationToken))).Url
@@ -60,11 +60,15 @@ internal static class RemoveCommand
                 }, cancellationToken));
                 var done = await ProgressView.WaitAsync(session, context, created.TaskId, waitTimeout, pollInterval, cancellationToken);
                 await ProgressView.StepAsync(context, "Download", () => session.Client.DownloadResultAsync(done, path, null, cancellationToken));
-                return done;
+                return (init, done);
             });
-            if (session.Json) session.ResultJson(task); else session.Result(path);
+            Inputs.DescribeSession(session, init);
+            if (session.Json) session.ResultJson(new RemoveSummary(init, task, path)); else session.Result(path);
             return ExitCodes.Ok;
         }));
         return command;
     }
+
+    /// <summary>What <c>remove --json</c> prints: the session, the finished task, and where the video went.</summary>
+    internal sealed record RemoveSummary(InitSelectionResult Session, EditTask Task, string Output);
 }
