@@ -23,6 +23,9 @@ public sealed class CliHost
     /// <summary>Whether stderr is a terminal that can show live progress bars.</summary>
     public bool Interactive { get; init; }
 
+    /// <summary>Whether stdout is a terminal (tables then fit its width).</summary>
+    public bool OutIsTerminal { get; init; }
+
     /// <summary>Whether Ctrl+C should cancel the running command (only for the real process).</summary>
     public bool HandleTermination { get; init; }
 
@@ -33,14 +36,21 @@ public sealed class CliHost
         Err = Console.Error,
         GetEnvironmentVariable = Environment.GetEnvironmentVariable,
         Interactive = !Console.IsErrorRedirected,
+        OutIsTerminal = !Console.IsOutputRedirected,
         HandleTermination = true,
     };
 
-    internal IAnsiConsole CreateConsole(TextWriter writer, bool interactive) => AnsiConsole.Create(new AnsiConsoleSettings
+    internal IAnsiConsole CreateConsole(TextWriter writer, bool interactive)
     {
-        Out = new AnsiConsoleOutput(writer),
-        Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+        });
+        // Redirected output has no width; without this, tables would wrap ids at 80 columns.
+        if (!interactive) console.Profile.Width = 240;
+        return console;
+    }
 }

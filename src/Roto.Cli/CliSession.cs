@@ -15,7 +15,7 @@ internal sealed class CliSession : IDisposable
         _host = host;
         Client = client;
         Json = json;
-        Out = host.CreateConsole(host.Out, interactive: false);
+        Out = host.CreateConsole(host.Out, host.OutIsTerminal);
         Err = host.CreateConsole(host.Err, host.Interactive);
     }
 

@@ -44,21 +44,21 @@ public partial class CliTests(RotoServer server)
         Assert.True(init.Code == ExitCodes.Ok, init.Stderr);
         var session = init.Stdout.Trim();
         Assert.Matches("^[0-9]{18,19}$", session);
-        Assert.Contains("1280x720", init.Stderr);
+        Assert.Contains($"{RotoServer.ClipWidth}x{RotoServer.ClipHeight}", init.Stderr);
 
         var mask = Path.Combine(dir, "mask.png");
         var select = await server.RunCliAsync(["select", session, "--frame", "0", "--point", "0.5,0.5", "--exclude", "0.05,0.05", "--mask", mask]);
         Assert.True(select.Code == ExitCodes.Ok, select.Stderr);
         var columns = select.Stdout.Trim().Split('\t');
         Assert.Equal("0", columns[0]);
-        Assert.InRange(long.Parse(columns[1]), 1, 1280 * 720 - 1);
+        Assert.InRange(long.Parse(columns[1]), 1, RotoServer.ClipWidth * RotoServer.ClipHeight - 1);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await File.ReadAllBytesAsync(mask))[..4]);
 
         var overlay = Path.Combine(dir, "overlay.mp4");
         var preview = await server.RunCliAsync(["preview", session, "-o", overlay]);
         Assert.True(preview.Code == ExitCodes.Ok, preview.Stderr);
         Assert.Equal(overlay, preview.Stdout.Trim());
-        Assert.Equal(75, Media.Probe(overlay).Frames);
+        Assert.Equal(RotoServer.ClipFrames, Media.Probe(overlay).Frames);
 
         var edit = await server.RunCliAsync(["edit", session, "--mode", "removal"]);
         Assert.True(edit.Code == ExitCodes.Ok, edit.Stderr);
@@ -76,7 +76,7 @@ public partial class CliTests(RotoServer server)
         var result = Path.Combine(dir, "result.mp4");
         var download = await server.RunCliAsync(["download", taskId, "-o", result]);
         Assert.True(download.Code == ExitCodes.Ok, download.Stderr);
-        Assert.Equal(("h264", 75), (Media.Probe(result).Codec, Media.Probe(result).Frames));
+        Assert.Equal(("h264", RotoServer.ClipFrames), (Media.Probe(result).Codec, Media.Probe(result).Frames));
 
         var tasks = await server.RunCliAsync(["tasks", "--page-size", "100"]);
         Assert.Equal(ExitCodes.Ok, tasks.Code);

@@ -17,15 +17,15 @@ public class ClientFlowTests(RotoServer server)
         Assert.False(string.IsNullOrEmpty(upload.UploadId));
 
         var init = await roto.InitSelectionAsync(upload.Url);
-        Assert.Equal((0, 1280, 720, 75), (init.Status, init.Width, init.Height, init.TotalFrame));
+        Assert.Equal((0, RotoServer.ClipWidth, RotoServer.ClipHeight, RotoServer.ClipFrames), (init.Status, init.Width, init.Height, init.TotalFrame));
         Assert.Equal(30, init.Fps, precision: 1);
-        Assert.InRange(init.OriginalDuration, 2400, 2600);
+        Assert.InRange(init.OriginalDuration, 950, 1050);
 
         var added = await roto.AddSelectionAsync(new SelectionRequest { SessionId = init.SessionId, FrameIndex = 10, Points = [SelectionPoint.Include(0.5, 0.5)] });
         var element = Assert.Single(added.Res!.RleMaskList);
         Assert.Equal((10, 0), (added.Res.FrameIndex, element.ObjectId));
-        Assert.Equal([720, 1280], element.RleMask!.Size);
-        Assert.InRange(element.RleMask.SelectedPixels(), 1, 1280 * 720 - 1);
+        Assert.Equal([RotoServer.ClipHeight, RotoServer.ClipWidth], element.RleMask!.Size);
+        Assert.InRange(element.RleMask.SelectedPixels(), 1, RotoServer.ClipWidth * RotoServer.ClipHeight - 1);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], element.PngMask!.ToPngBytes()[..4]);
 
         // Extensions: a second element with an excluded point, then deleting its points removes its mask again.
@@ -41,8 +41,8 @@ public class ClientFlowTests(RotoServer server)
 
         var preview = await roto.PreviewSelectionAsync(init.SessionId);
         var tracking = await roto.GetTrackingOutputAsync(preview.Res!.TrackingOutput!);
-        Assert.Equal((init.SessionId, 75), (tracking.SessionId, tracking.TotalFrame));
-        Assert.Equal(Enumerable.Range(0, 75), tracking.Frames.Select(f => f.FrameIndex));
+        Assert.Equal((init.SessionId, RotoServer.ClipFrames), (tracking.SessionId, tracking.TotalFrame));
+        Assert.Equal(Enumerable.Range(0, RotoServer.ClipFrames), tracking.Frames.Select(f => f.FrameIndex));
         Assert.Contains(tracking.Frames, f => f.RleMaskList.Any(m => m.RleMask!.SelectedPixels() > 0));
         using (var overlay = new MemoryStream())
         {

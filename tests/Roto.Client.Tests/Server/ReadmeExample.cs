@@ -29,6 +29,6 @@ public class ReadmeExampleTests(RotoServer server)
         await ReadmeExample.RemoveAsync(roto, server.SyntheticClip, 0.5, 0.5, output);
 
         var (codec, width, height, frames) = Media.Probe(output);
-        Assert.Equal(("h264", 1280, 720, 75), (codec, width, height, frames));
+        Assert.Equal(("h264", RotoServer.ClipWidth, RotoServer.ClipHeight, RotoServer.ClipFrames), (codec, width, height, frames));
     }
 }

@@ -13,6 +13,7 @@ public sealed class RotoServer : IDisposable
     public const string ApiKey = "client-tests-api-key";
     public const string AccessKey = "client-tests-access-key";
     public const string SecretKey = "client-tests-secret-key-0123456789";
+    public const int ClipWidth = 320, ClipHeight = 180, ClipFrames = 30;
 
     private readonly Lazy<string> _syntheticClip;
 
@@ -26,15 +27,17 @@ public sealed class RotoServer : IDisposable
             builder.UseSetting("Roto:AccessKeys:0:AccessKey", AccessKey);
             builder.UseSetting("Roto:AccessKeys:0:SecretKey", SecretKey);
             builder.UseSetting("Roto:Limits:MaxConcurrentTasks", "1");
+            // Small synthetic clips keep the edits quick on two cores; the real clip passes this profile too.
+            builder.UseSetting("Roto:Limits:Profile", "relaxed");
         });
-        _syntheticClip = new(() => TestData.MakeVideo(TestData.TempDir("roto-client-clip"), "pattern.mp4", 1280, 720, 2.5, "30", audio: false));
+        _syntheticClip = new(() => TestData.MakeVideo(TestData.TempDir("roto-client-clip"), "pattern.mp4", ClipWidth, ClipHeight, 1.0, "30", audio: false));
     }
 
     public WebApplicationFactory<Program> Factory { get; }
 
     public string DataDir { get; }
 
-    /// <summary>A 2.5 s, 1280×720, 30 fps test pattern (75 frames): within Kling's limits and quick to edit.</summary>
+    /// <summary>A 1 s, 320×180, 30 fps test pattern (30 frames): quick to edit.</summary>
     public string SyntheticClip => _syntheticClip.Value;
 
     public Uri BaseUrl => Factory.Server.BaseAddress;
