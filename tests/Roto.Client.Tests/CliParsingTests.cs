@@ -1,0 +1,90 @@
+using Roto.Cli;
+
+namespace Roto.Client.Tests;
+
+/// <summary>What the command line does before any request: points, usage errors and their exit codes.</summary>
+public class CliParsingTests
+{
+    [Theory]
+    [InlineData("0.5,0.25", 0.5, 0.25)]
+    [InlineData(" 0,1 ", 0.0, 1.0)]
+    [InlineData("1e-1,0.9", 0.1, 0.9)]
+    public void Fraction_points_pass_through(string text, double x, double y)
+    {
+        var point = PointSpec.Parse(text, include: true);
+
+        Assert.Equal((x, y, null), (point.X, point.Y, point.Label));
+    }
+
+    [Fact]
+    public void Pixel_points_become_fractions_of_the_pixel_centre()
+    {
+        var point = PointSpec.Parse("639,0px", include: false, (1280, 720));
+
+        Assert.Equal((639.5 / 1280, 0.5 / 720, 0), (point.X, point.Y, point.Label));
+    }
+
+    [Theory]
+    [InlineData("1.5,0.5")]
+    [InlineData("0.5")]
+    [InlineData("a,b")]
+    [InlineData("-0.1,0.5")]
+    [InlineData("10,10px")]
+    public void Malformed_points_are_usage_errors(string text) =>
+        Assert.Throws<CliUsageException>(() => PointSpec.Parse(text, true, text.EndsWith("px") ? null : (1280, 720)));
+
+    [Theory]
+    [InlineData(new[] { "select", "123", "--frame", "0", "--point", "2,3" }, "outside [0,1]")]
+    [InlineData(new[] { "select", "123", "--point", "0.5,0.5" }, "--frame")]
+    [InlineData(new[] { "remove", "clip.mp4", "--point", "0.5,0.5" }, "--output")]
+    [InlineData(new[] { "edit", "123", "--mode", "erase" }, "erase")]
+    [InlineData(new[] { "edit", "123", "--mode", "swap" }, "--prompt is required")]
+    [InlineData(new[] { "init", "no/such/file.mp4" }, "neither an existing file")]
+    [InlineData(new[] { "tasks", "--access-key", "ak" }, "--secret-key")]
+    [InlineData(new[] { "frobnicate" }, "frobnicate")]
+    public async Task Usage_errors_exit_2_with_a_message_and_send_nothing(string[] args, string expectedMessage)
+    {
+        var (code, stdout, stderr) = await RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(expectedMessage, stderr);
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_exits_5()
+    {
+        // Uploads are never resent after a network fault, so this fails at once.
+        var file = Path.Combine(TestSupport.TestData.TempDir(), "tiny.mp4");
+        await File.WriteAllBytesAsync(file, [0, 0, 0, 0]);
+
+        var (code, _, stderr) = await RunAsync(["upload", file], _ => throw new HttpRequestException("Connection refused"));
+
+        Assert.Equal(ExitCodes.Unreachable, code);
+        Assert.Contains("cannot reach the server", stderr);
+    }
+
+    [Fact]
+    public async Task Help_exits_0_and_lists_the_commands()
+    {
+        var (code, stdout, _) = await RunAsync(["--help"]);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        foreach (var command in new[] { "upload", "init", "select", "preview", "edit", "wait", "tasks", "download", "remove" })
+            Assert.Contains(command, stdout);
+    }
+
+    internal static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args, Func<HttpRequestMessage, HttpResponseMessage>? network = null)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var host = new CliHost
+        {
+            Out = stdout,
+            Err = stderr,
+            CreateHandler = network is null ? null : () => new FuncHandler(network),
+        };
+        var code = await RotoCli.RunAsync(args, host);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+}
