@@ -38,6 +38,28 @@ public static class CocoRle
 
     public static string Encode(BinaryMask mask) => EncodeCounts(RunLengths(mask));
 
+    /// <summary>Encodes pixels already laid out column-major (e.g. a transposed image plane); non-zero = selected.</summary>
+    public static string EncodeColumnMajor(ReadOnlySpan<byte> columnMajor)
+    {
+        var counts = new List<int>();
+        var prev = false;
+        var start = 0;
+        var i = 0;
+        while (i < columnMajor.Length)
+        {
+            // Jump to the next change of value: IndexOf/IndexOfAnyExcept are vectorised.
+            var rest = columnMajor[i..];
+            var next = prev ? rest.IndexOf((byte)0) : rest.IndexOfAnyExcept((byte)0);
+            if (next < 0) break;
+            i += next;
+            counts.Add(i - start);
+            start = i;
+            prev = !prev;
+        }
+        counts.Add(columnMajor.Length - start);
+        return EncodeCounts(counts);
+    }
+
     public static string EncodeCounts(IReadOnlyList<int> counts)
     {
         var sb = new StringBuilder(counts.Count * 2);

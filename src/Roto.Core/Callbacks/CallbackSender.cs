@@ -1,0 +1,105 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Roto.Core.Data;
+using Roto.Core.Net;
+
+namespace Roto.Core.Callbacks;
+
+/// <summary>
+/// Delivers pending callbacks in order per task, retrying with exponential back-off on timeouts and non-2xx answers
+/// until about an hour has passed, then gives up and says so in the log. The webhook-id stays the same across retries.
+/// </summary>
+public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp http, CallbackSignal signal, IOptions<RotoOptions> options,
+    ILogger<CallbackSender> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var sent = await SendDueAsync(stoppingToken);
+                if (!sent) await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                log.LogError(ex, "Callback sender error");
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<bool> SendDueAsync(CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
+        var now = Ids.NowMs();
+        var pending = await db.Callbacks.Where(c => c.State == "pending").OrderBy(c => c.Id).Take(50).ToListAsync(ct);
+        // One task's callbacks go out in order: only the oldest pending one of each task is due.
+        var due = pending.GroupBy(c => c.TaskId).Select(g => g.First()).Where(c => c.NextAttemptAt <= now).ToList();
+        foreach (var callback in due)
+        {
+            await DeliverAsync(callback, ct);
+            await db.SaveChangesAsync(ct);
+        }
+        return due.Count > 0;
+    }
+
+    private async Task DeliverAsync(CallbackRecord callback, CancellationToken ct)
+    {
+        var o = options.Value.Callbacks;
+        callback.Attempts++;
+        string? error;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, callback.Url)
+            {
+                Content = new StringContent(callback.Payload, Encoding.UTF8, "application/json"),
+            };
+            request.Content.Headers.ContentType!.CharSet = "utf-8";
+            if (!string.IsNullOrEmpty(options.Value.WebhookSecret))
+            {
+                var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                request.Headers.Add("webhook-id", callback.WebhookId);
+                request.Headers.Add("webhook-timestamp", timestamp.ToString());
+                request.Headers.Add("webhook-signature", WebhookSigner.Sign(options.Value.WebhookSecret, callback.WebhookId, timestamp, callback.Payload));
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(o.Timeout);
+            using var response = await http.Client.SendAsync(request, timeout.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                callback.State = "delivered";
+                callback.LastError = null;
+                return;
+            }
+            error = $"HTTP {(int)response.StatusCode}";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or BlockedAddressException && !ct.IsCancellationRequested)
+        {
+            error = OutboundHttp.IsBlocked(ex) ? "the callback address is not allowed" : ex is OperationCanceledException ? "timed out" : ex.Message;
+        }
+
+        callback.LastError = error;
+        var delay = TimeSpan.FromTicks(o.FirstRetryDelay.Ticks * (1L << Math.Min(callback.Attempts - 1, 10)));
+        var next = Ids.NowMs() + (long)delay.TotalMilliseconds;
+        if (next - callback.FirstAttemptAt > o.GiveUpAfter.TotalMilliseconds)
+        {
+            callback.State = "abandoned";
+            log.LogWarning("Callback {WebhookId} for task {TaskId} abandoned after {Attempts} attempts: {Error}",
+                callback.WebhookId, callback.TaskId, callback.Attempts, error);
+            return;
+        }
+        callback.NextAttemptAt = next;
+        log.LogInformation("Callback {WebhookId} for task {TaskId} failed ({Error}); retry {Attempt} in {Delay}",
+            callback.WebhookId, callback.TaskId, error, callback.Attempts, delay);
+    }
+}

@@ -1,0 +1,89 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Roto.Core.Callbacks;
+using Roto.Core.Data;
+using Roto.Core.Ingest;
+using Roto.Core.Maintenance;
+using Roto.Core.Net;
+using Roto.Core.Sessions;
+using Roto.Core.Storage;
+using Roto.Core.Tasks;
+using Roto.Core.Tracking;
+using Roto.Media;
+using Roto.Vision;
+using Roto.Vision.Compositing;
+using Roto.Vision.Propagation;
+using Roto.Vision.Removal;
+using Roto.Vision.Segmentation;
+
+namespace Roto.Core;
+
+public static class CoreServices
+{
+    /// <summary>Everything below the HTTP layer: options, database, storage, media, engines, workers.</summary>
+    public static IServiceCollection AddRotoCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RotoOptions>().Bind(configuration.GetSection(RotoOptions.Section));
+        services.AddSingleton<DataDirectory>();
+        services.AddDbContext<RotoDb>((sp, o) => o.UseSqlite(RotoDb.ConnectionString(sp.GetRequiredService<DataDirectory>().Path)));
+        services.AddSingleton<FileStore>();
+
+        services.AddSingleton(sp =>
+        {
+            var m = sp.GetRequiredService<IOptions<RotoOptions>>().Value.Media;
+            return new MediaTools
+            {
+                FfmpegPath = m.FfmpegPath,
+                FfprobePath = m.FfprobePath,
+                ProbeTimeout = m.ProbeTimeout,
+                TranscodeTimeout = m.TranscodeTimeout,
+                X264Preset = m.X264Preset,
+            };
+        });
+        services.AddSingleton<Ffprobe>();
+        services.AddSingleton<VideoNormalizer>();
+
+        services.AddSingleton<IHostResolver, DnsHostResolver>();
+        services.AddSingleton<OutboundHttp>();
+        services.AddSingleton<Downloader>();
+        services.AddScoped<MediaSource>();
+        services.AddScoped<ReferenceImages>();
+
+        // Engines: each behind its interface so a better one replaces it without touching anything above.
+        services.AddSingleton<IClickSegmenter, GrabCutClickSegmenter>();
+        services.AddSingleton<IMaskPropagator, NearestKeyframePropagator>();
+        services.AddSingleton<IElementRemover, TeleaRemover>();
+        services.AddSingleton<IElementCompositor, AlphaCompositor>();
+        services.AddSingleton<ISubjectExtractor, SubjectExtractor>();
+        services.AddSingleton<TrackBuilder>();
+
+        services.AddSingleton<SessionLocks>();
+        services.AddSingleton<FrameCache>();
+        services.AddScoped<SessionService>();
+        services.AddScoped<PreviewService>();
+
+        services.AddSingleton<TaskSignal>();
+        services.AddSingleton<CallbackSignal>();
+        services.AddSingleton<TaskViews>();
+        services.AddScoped<CallbackQueue>();
+        services.AddScoped<TaskService>();
+        services.AddScoped<EditPipeline>();
+
+        services.AddHostedService<TaskWorker>();
+        services.AddHostedService<CallbackSender>();
+        services.AddSingleton<Sweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
+        return services;
+    }
+
+    /// <summary>Applies migrations and sets SQLite to WAL so readers do not block the writer.</summary>
+    public static async Task PrepareDatabaseAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
+        await db.Database.MigrateAsync(ct);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+    }
+}

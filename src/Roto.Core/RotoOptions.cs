@@ -1,0 +1,69 @@
+namespace Roto.Core;
+
+/// <summary>Roto's configuration, bound from the "Roto" section (appsettings.json, environment Roto__X, command line).</summary>
+public sealed class RotoOptions
+{
+    public const string Section = "Roto";
+
+    /// <summary>Where the database, files and generated secrets live.</summary>
+    public string DataDir { get; set; } = "./data";
+    /// <summary>Bearer API keys; each is an account of its own. When empty, one is generated at first start.</summary>
+    public List<string> ApiKeys { get; set; } = [];
+    /// <summary>Kling-style access/secret key pairs for HS256 JWTs; each pair is an account of its own.</summary>
+    public List<AccessKeyPair> AccessKeys { get; set; } = [];
+    /// <summary>Lets video_url, image URLs and callbacks reach loopback and private networks (off by default).</summary>
+    public bool AllowPrivateNetworks { get; set; }
+    /// <summary>Base of the file URLs Roto hands out; empty uses the request's own scheme and host.</summary>
+    public string? PublicBaseUrl { get; set; }
+    /// <summary>Standard Webhooks secret (whsec_…) used to sign callbacks; none means unsigned.</summary>
+    public string? WebhookSecret { get; set; }
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan ResultLifetime { get; set; } = TimeSpan.FromDays(30);
+    public TimeSpan UploadLifetime { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>Edit tasks run at once by this process.</summary>
+    public int Workers { get; set; } = 1;
+    /// <summary>How many times a task interrupted by a restart is started again before it fails.</summary>
+    public int MaxTaskAttempts { get; set; } = 3;
+    public CallbackOptions Callbacks { get; set; } = new();
+    public LimitOptions Limits { get; set; } = new();
+    public MediaOptions Media { get; set; } = new();
+}
+
+public sealed class AccessKeyPair
+{
+    public string AccessKey { get; set; } = "";
+    public string SecretKey { get; set; } = "";
+}
+
+public sealed class CallbackOptions
+{
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Retries stop after this long from the first attempt (decision 9: about an hour).</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(1);
+}
+
+public sealed class LimitOptions
+{
+    /// <summary>"kling" enforces Kling's input limits (decision 10); "relaxed" accepts what a self-hosted user brings.</summary>
+    public string Profile { get; set; } = "kling";
+    /// <summary>Unfinished tasks one account may have; more answers 429/1303.</summary>
+    public int MaxConcurrentTasks { get; set; } = 5;
+    /// <summary>Requests one account may make per minute; more answers 429/1302. 0 turns the limit off.</summary>
+    public int RequestsPerMinute { get; set; } = 600;
+    public long MaxUploadBytes { get; set; } = 500L * 1024 * 1024;
+    public long MaxDownloadBytes { get; set; } = 500L * 1024 * 1024;
+    public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    public long MaxImageBytes { get; set; } = 10L * 1024 * 1024;
+    public long MaxRequestBodyBytes { get; set; } = 20L * 1024 * 1024;
+}
+
+public sealed class MediaOptions
+{
+    public string FfmpegPath { get; set; } = "ffmpeg";
+    public string FfprobePath { get; set; } = "ffprobe";
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan TranscodeTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public string X264Preset { get; set; } = "veryfast";
+}

@@ -1,0 +1,212 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenCvSharp;
+using Roto.Core.Data;
+using Roto.Core.Ingest;
+using Roto.Core.Storage;
+using Roto.Masks;
+using Roto.Media;
+using Roto.Vision;
+
+namespace Roto.Core.Sessions;
+
+/// <summary>Sessions and their selections: init, add, delete, clear. Preview lives in <see cref="PreviewService"/>.</summary>
+public sealed class SessionService(
+    RotoDb db,
+    IOptions<RotoOptions> options,
+    FileStore files,
+    MediaSource mediaSource,
+    MediaTools tools,
+    Ffprobe probe,
+    VideoNormalizer normalizer,
+    IClickSegmenter segmenter,
+    FrameCache frameCache,
+    SessionLocks locks,
+    ILogger<SessionService> log)
+{
+    public const int MaxMarkedFrames = 10;
+    public const int MaxPointsPerFrame = 10;
+
+    public async Task<SessionRecord> InitAsync(string accountId, string? videoId, string? videoUrl, CancellationToken ct)
+    {
+        var field = videoId != null ? "video_id" : "video_url";
+        using var source = videoId != null
+            ? await mediaSource.FromVideoIdAsync(db, videoId, accountId, ct)
+            : await mediaSource.FromUrlAsync(db, "video_url", videoUrl!, accountId, options.Value.Limits.MaxDownloadBytes, ct);
+
+        VideoInfo info;
+        try { info = await probe.ProbeAsync(source.Path, ct); }
+        catch (MediaException ex) { throw KlingError.Invalid($"{field}: {ex.Message}"); }
+
+        var profile = InputProfile.ByName(options.Value.Limits.Profile);
+        profile.Validate(field, info);
+        var target = profile.TargetFps(info) ?? throw KlingError.Invalid($"{field}: unsupported frame rate");
+
+        var sessionId = Ids.New();
+        var temp = files.TempPath(".mp4");
+        NormalizedVideo normalized;
+        try { normalized = await normalizer.NormalizeAsync(source.Path, info, target, temp, ct); }
+        catch (MediaException ex)
+        {
+            FileStore.TryDelete(temp);
+            throw KlingError.Invalid($"{field}: {ex.Message}");
+        }
+
+        var now = Ids.NowMs();
+        var lifetime = options.Value.SessionLifetime;
+        var key = FileStore.NewKey("normalized", sessionId, ".mp4");
+        await files.AdoptAsync(db, temp, key, accountId, "normalized", sessionId, "video/mp4", lifetime, ct);
+        var session = new SessionRecord
+        {
+            Id = sessionId,
+            AccountId = accountId,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = now + (long)lifetime.TotalMilliseconds,
+            VideoKey = key,
+            FpsNum = normalized.Fps.Num,
+            FpsDen = normalized.Fps.Den,
+            OriginalDurationMs = (long)Math.Round(info.DurationSeconds * 1000),
+            Width = normalized.Width,
+            Height = normalized.Height,
+            TotalFrames = normalized.FrameCount,
+            HasAudio = normalized.HasAudio,
+        };
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(ct);
+        log.LogInformation("Session {SessionId} ready: {Width}x{Height} {Fps} fps, {Frames} frames, stream copied: {Copied}",
+            sessionId, session.Width, session.Height, normalized.Fps, session.TotalFrames, normalized.StreamCopied);
+        return session;
+    }
+
+    /// <summary>The caller's live session, or 404/1203.</summary>
+    public async Task<SessionRecord> GetAsync(string accountId, string sessionId, CancellationToken ct)
+    {
+        var session = await db.Sessions.FirstOrDefaultAsync(s => s.Id == sessionId, ct);
+        if (session == null || session.AccountId != accountId || session.ExpiresAt < Ids.NowMs())
+            throw KlingError.NotFound($"session_id {sessionId} does not exist or has expired");
+        return session;
+    }
+
+    public VideoSource VideoOf(SessionRecord s) =>
+        new(tools, files.PathOf(s.VideoKey), s.Width, s.Height, new FrameRate(s.FpsNum, s.FpsDen), s.TotalFrames);
+
+    public async Task<FrameSelection> AddAsync(string accountId, string sessionId, int frameIndex, int objectId,
+        IReadOnlyList<PointInput> points, CancellationToken ct)
+    {
+        using var _ = await locks.EnterAsync(sessionId, ct);
+        var session = await GetAsync(accountId, sessionId, ct);
+        CheckFrame(session, frameIndex);
+
+        var existing = await db.Points.Where(p => p.SessionId == sessionId).ToListAsync(ct);
+        var markedFrames = existing.Select(p => p.FrameIndex).ToHashSet();
+        if (!markedFrames.Contains(frameIndex) && markedFrames.Count >= MaxMarkedFrames)
+            throw KlingError.Invalid($"frame_index: at most {MaxMarkedFrames} frames can be marked in a session; frames {string.Join(", ", markedFrames.Order())} are marked");
+
+        var onFrame = existing.Where(p => p.FrameIndex == frameIndex && p.ObjectId == objectId).ToList();
+        var now = Ids.NowMs();
+        foreach (var p in points)
+        {
+            var same = onFrame.FirstOrDefault(e => SamePoint(e, p));
+            if (same != null)
+            {
+                same.Label = p.Label; // the same click again only changes its label
+                continue;
+            }
+            var record = new PointRecord { SessionId = sessionId, FrameIndex = frameIndex, ObjectId = objectId, X = p.X, Y = p.Y, Label = p.Label, CreatedAt = now };
+            onFrame.Add(record);
+            db.Points.Add(record);
+        }
+        if (onFrame.Count > MaxPointsPerFrame)
+            throw KlingError.Invalid($"points: at most {MaxPointsPerFrame} points can be placed on one frame; frame {frameIndex} would have {onFrame.Count}");
+
+        await RecomputeMaskAsync(session, frameIndex, objectId, onFrame, ct);
+        Touch(session, now);
+        await db.SaveChangesAsync(ct);
+        return new FrameSelection(session, frameIndex, await MasksOnFrameAsync(sessionId, frameIndex, session, ct), now);
+    }
+
+    public async Task<FrameSelection> DeleteAsync(string accountId, string sessionId, int frameIndex, int objectId,
+        IReadOnlyList<PointInput> points, CancellationToken ct)
+    {
+        using var _ = await locks.EnterAsync(sessionId, ct);
+        var session = await GetAsync(accountId, sessionId, ct);
+        CheckFrame(session, frameIndex);
+        var onFrame = await db.Points.Where(p => p.SessionId == sessionId && p.FrameIndex == frameIndex && p.ObjectId == objectId).ToListAsync(ct);
+        for (var i = 0; i < points.Count; i++)
+        {
+            var match = onFrame.FirstOrDefault(e => SamePoint(e, points[i]))
+                ?? throw KlingError.Invalid($"points[{i}] ({points[i].X}, {points[i].Y}) was not selected on frame {frameIndex}" + (objectId != 0 ? $" for object_id {objectId}" : ""));
+            onFrame.Remove(match);
+            db.Points.Remove(match);
+        }
+        var now = Ids.NowMs();
+        await RecomputeMaskAsync(session, frameIndex, objectId, onFrame, ct);
+        Touch(session, now);
+        await db.SaveChangesAsync(ct);
+        return new FrameSelection(session, frameIndex, await MasksOnFrameAsync(sessionId, frameIndex, session, ct), now);
+    }
+
+    public async Task<(SessionRecord Session, long At)> ClearAsync(string accountId, string sessionId, CancellationToken ct)
+    {
+        using var _ = await locks.EnterAsync(sessionId, ct);
+        var session = await GetAsync(accountId, sessionId, ct);
+        await db.Points.Where(p => p.SessionId == sessionId).ExecuteDeleteAsync(ct);
+        await db.FrameMasks.Where(m => m.SessionId == sessionId).ExecuteDeleteAsync(ct);
+        var now = Ids.NowMs();
+        Touch(session, now);
+        await db.SaveChangesAsync(ct);
+        return (session, now);
+    }
+
+    /// <summary>The stored keyframe masks of the session's current selection (empty ones left out).</summary>
+    public async Task<List<FrameMaskRecord>> KeyframeMasksAsync(string sessionId, CancellationToken ct) =>
+        await db.FrameMasks.AsNoTracking().Where(m => m.SessionId == sessionId).OrderBy(m => m.FrameIndex).ThenBy(m => m.ObjectId).ToListAsync(ct);
+
+    private async Task RecomputeMaskAsync(SessionRecord session, int frameIndex, int objectId, List<PointRecord> points, CancellationToken ct)
+    {
+        var stored = await db.FrameMasks.FirstOrDefaultAsync(m => m.SessionId == session.Id && m.FrameIndex == frameIndex && m.ObjectId == objectId, ct);
+        if (points.Count == 0)
+        {
+            if (stored != null) db.FrameMasks.Remove(stored);
+            return;
+        }
+        using var frame = await FrameAsync(session, frameIndex, ct);
+        var clicks = points.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Select(p => new Click(p.X, p.Y, p.Label != 0)).ToList();
+        using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, $"{session.Id}/{frameIndex}"));
+        var counts = Tracking.RleMaskTrack.Encode(mask);
+        if (stored == null) db.FrameMasks.Add(new FrameMaskRecord { SessionId = session.Id, FrameIndex = frameIndex, ObjectId = objectId, Counts = counts });
+        else stored.Counts = counts;
+    }
+
+    private async Task<Mat> FrameAsync(SessionRecord session, int frameIndex, CancellationToken ct)
+    {
+        var key = $"{session.VideoKey}#{frameIndex}";
+        if (frameCache.TryGet(key) is { } cached) return cached;
+        var frame = await FrameGrabber.ReadAsync(VideoOf(session), frameIndex, ct);
+        frameCache.Put(key, frame);
+        return frame;
+    }
+
+    private async Task<List<ObjectMask>> MasksOnFrameAsync(string sessionId, int frameIndex, SessionRecord session, CancellationToken ct)
+    {
+        // Local entities include this request's unsaved changes; SaveChanges ran before, so the database is current.
+        var masks = await db.FrameMasks.AsNoTracking().Where(m => m.SessionId == sessionId && m.FrameIndex == frameIndex).OrderBy(m => m.ObjectId).ToListAsync(ct);
+        return masks.Select(m => new ObjectMask(m.ObjectId, m.Counts, CocoRle.Decode(session.Height, session.Width, m.Counts))).ToList();
+    }
+
+    private static void CheckFrame(SessionRecord session, int frameIndex)
+    {
+        if (frameIndex < 0 || frameIndex >= session.TotalFrames)
+            throw KlingError.Invalid($"frame_index must be between 0 and {session.TotalFrames - 1}");
+    }
+
+    private static bool SamePoint(PointRecord e, PointInput p) => Math.Abs(e.X - p.X) < 1e-9 && Math.Abs(e.Y - p.Y) < 1e-9;
+
+    private static void Touch(SessionRecord session, long now)
+    {
+        session.SelectionVersion++;
+        session.UpdatedAt = now;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Roto.Core.Data;
+
+namespace Roto.Core.Storage;
+
+/// <summary>
+/// Files under {DataDir}/files, recorded with their owner, and the signed, expiring URLs that serve them.
+/// A URL is /files/{key}?exp={unix seconds}&amp;sig={HMAC-SHA256(key|exp)}.
+/// </summary>
+public sealed class FileStore
+{
+    public const string UrlPrefix = "/files/";
+    private readonly byte[] _signingKey;
+
+    public FileStore(IOptions<RotoOptions> options, DataDirectory dataDir)
+    {
+        Root = Path.Combine(dataDir.Path, "files");
+        Directory.CreateDirectory(Root);
+        Directory.CreateDirectory(TempRoot);
+        _signingKey = dataDir.Secret("url-signing.key", 32);
+    }
+
+    public string Root { get; }
+    public string TempRoot => Path.Combine(Root, "tmp");
+
+    /// <summary>A new key under a kind folder: kind/yyyyMMdd/id.ext.</summary>
+    public static string NewKey(string kind, string id, string extension) =>
+        $"{kind}/{DateTime.UtcNow:yyyyMMdd}/{id}{extension}";
+
+    /// <summary>The absolute path of a key, refusing any key that would leave the files folder.</summary>
+    public string PathOf(string key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Contains("..") || key.Contains('\\') || Path.IsPathRooted(key))
+            throw KlingError.NotFound("file not found");
+        var full = Path.GetFullPath(Path.Combine(Root, key));
+        if (!full.StartsWith(Path.GetFullPath(Root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw KlingError.NotFound("file not found");
+        return full;
+    }
+
+    /// <summary>A temporary path inside the data directory (same disk, so a final move is atomic).</summary>
+    public string TempPath(string extension) => Path.Combine(TempRoot, $"{Guid.NewGuid():N}{extension}");
+
+    /// <summary>Moves a finished file into storage and records its owner.</summary>
+    public async Task<StoredFileRecord> AdoptAsync(RotoDb db, string tempPath, string key, string accountId, string kind, string ownerId,
+        string contentType, TimeSpan lifetime, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        File.Move(tempPath, path, overwrite: true);
+        var now = Ids.NowMs();
+        var record = await db.Files.FindAsync([key], ct);
+        if (record == null)
+        {
+            record = new StoredFileRecord { Key = key };
+            db.Files.Add(record);
+        }
+        record.AccountId = accountId;
+        record.Kind = kind;
+        record.OwnerId = ownerId;
+        record.ContentType = contentType;
+        record.Size = new FileInfo(path).Length;
+        record.CreatedAt = now;
+        record.ExpiresAt = now + (long)lifetime.TotalMilliseconds;
+        await db.SaveChangesAsync(ct);
+        return record;
+    }
+
+    public async Task DeleteOwnedByAsync(RotoDb db, string ownerId, CancellationToken ct)
+    {
+        var files = await db.Files.Where(f => f.OwnerId == ownerId).ToListAsync(ct);
+        foreach (var f in files) TryDelete(PathOf(f.Key));
+        db.Files.RemoveRange(files);
+        await db.SaveChangesAsync(ct);
+    }
+
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public string SignedPath(string key, DateTimeOffset expires)
+    {
+        var exp = expires.ToUnixTimeSeconds();
+        return $"{UrlPrefix}{key}?exp={exp}&sig={Sign(key, exp)}";
+    }
+
+    /// <summary>Checks a signature in constant time and that it has not expired.</summary>
+    public bool Verify(string key, string? exp, string? sig)
+    {
+        if (!long.TryParse(exp, out var expSeconds) || string.IsNullOrEmpty(sig)) return false;
+        if (DateTimeOffset.UtcNow.ToUnixTimeSeconds() > expSeconds) return false;
+        var expected = Encoding.ASCII.GetBytes(Sign(key, expSeconds));
+        var given = Encoding.ASCII.GetBytes(sig);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    /// <summary>The storage key of one of our own file URLs (any host), or null when the URL is not one.</summary>
+    public static string? KeyOfOwnUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")) return null;
+        var path = Uri.UnescapeDataString(uri.AbsolutePath);
+        return path.StartsWith(UrlPrefix, StringComparison.Ordinal) ? path[UrlPrefix.Length..] : null;
+    }
+
+    private string Sign(string key, long exp)
+    {
+        var mac = HMACSHA256.HashData(_signingKey, Encoding.UTF8.GetBytes($"{key}|{exp}"));
+        return Convert.ToHexStringLower(mac.AsSpan(0, 16));
+    }
+}

@@ -1,0 +1,29 @@
+using OpenCvSharp;
+using Roto.Media;
+using Roto.Vision;
+
+namespace Roto.Core.Tracking;
+
+/// <summary>Runs the propagator once over the video and keeps every frame's masks as RLE.</summary>
+public sealed class TrackBuilder(IMaskPropagator propagator)
+{
+    /// <param name="alsoOnFrame">Called with each frame and its masks while they are decoded (the preview renders here).</param>
+    public RleMaskTrack Build(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler? alsoOnFrame,
+        TrackingJsonWriter? json, IProgress<double>? progress, CancellationToken ct)
+    {
+        var frames = new IReadOnlyDictionary<int, string>[video.FrameCount];
+        var seen = 0;
+        propagator.Propagate(video, keyframes, (i, frame, masks) =>
+        {
+            var encoded = new Dictionary<int, string>();
+            foreach (var (objectId, mask) in masks) encoded[objectId] = RleMaskTrack.Encode(mask);
+            frames[i] = encoded;
+            json?.WriteFrame(i, encoded);
+            alsoOnFrame?.Invoke(i, frame, masks);
+            seen++;
+        }, progress, ct);
+        if (seen != video.FrameCount)
+            throw new MediaException($"tracking produced {seen} of {video.FrameCount} frames");
+        return new RleMaskTrack(video.Width, video.Height, frames);
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Roto.Core;
+using Roto.Media;
+
+namespace Roto.Server.Wire;
+
+/// <summary>
+/// Outermost middleware: gives the request its id (header, log scope) and turns every failure into the envelope.
+/// KlingError carries its own code; a body too large is 1201; anything unexpected is 500/5000, logged with the id.
+/// </summary>
+public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> log)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var requestId = RequestIds.Of(http);
+        http.Response.Headers["X-Request-Id"] = requestId;
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId });
+        try
+        {
+            await next(http);
+        }
+        catch (KlingError e)
+        {
+            log.LogInformation("Request failed with {Code}: {Message}", e.Code, e.Message);
+            await Envelopes.WriteErrorAsync(http, e.Code, e.Message);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await Envelopes.WriteErrorAsync(http, KlingCodes.InvalidParameter, "the request body is larger than allowed");
+        }
+        catch (BadHttpRequestException e)
+        {
+            await Envelopes.WriteErrorAsync(http, KlingCodes.BadRequest, $"bad request: {e.Message}");
+        }
+        catch (InvalidDataException e)
+        {
+            // Malformed multipart bodies surface here.
+            await Envelopes.WriteErrorAsync(http, KlingCodes.BadRequest, $"bad request: {e.Message}");
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Unexpected error");
+            var message = e is MediaException ? $"media processing failed: {e.Message}" : "internal error; the request_id is in the server log";
+            await Envelopes.WriteErrorAsync(http, KlingCodes.Internal, message);
+        }
+    }
+
+    /// <summary>Empty-bodied 404/405 from routing become envelopes: 404/1203 and, for a wrong method, 404/1202.</summary>
+    public static async Task StatusCodePageAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var (code, message) = http.Response.StatusCode switch
+        {
+            StatusCodes.Status405MethodNotAllowed => (KlingCodes.InvalidMethod, $"{http.Request.Method} is not supported on {http.Request.Path}"),
+            StatusCodes.Status404NotFound => (KlingCodes.NotFound, $"{http.Request.Path} does not exist"),
+            StatusCodes.Status413PayloadTooLarge => (KlingCodes.InvalidParameter, "the request body is larger than allowed"),
+            StatusCodes.Status415UnsupportedMediaType => (KlingCodes.BadRequest, "unsupported content type"),
+            >= 500 => (KlingCodes.Internal, "internal error"),
+            _ => (KlingCodes.BadRequest, "bad request"),
+        };
+        await Envelopes.WriteErrorAsync(http, code, message);
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the prerequisites, builds everything with warnings as errors, and runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/prerequisites.sh --browser
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build Roto.slnx -c Release -nologo -v quiet
+mkdir -p artifacts
+status=0
+dotnet test Roto.slnx -c Release --no-build --logger "console;verbosity=normal" --logger "trx" --results-directory artifacts/test-results \
+  -- RunConfiguration.TestSessionTimeout=3000000 2>&1 | tee artifacts/test-output.log || status=$?
+# One closing line with the totals, for people and CI.
+passed=$(grep -Eo 'Passed: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
+echo "Total: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit $status
