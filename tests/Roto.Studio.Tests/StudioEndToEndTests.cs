@@ -63,9 +63,11 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
             Assert.True(mask.Area() < mask.Width * mask.Height / 4, $"the mask is the block, not the frame (area {mask.Area()})");
 
             // The overlay canvas shows the mask in element 1's colour where the mask is, and nothing far from it.
-            var inside = await OverlayPixel(studio, near.X, near.Y);
+            var probe = MaskPixelBesideThePoint(mask, click);
+            var inside = await OverlayPixel(studio, probe.X, probe.Y);
             Assert.True(inside[3] > 0, $"overlay is painted inside the mask (rgba {string.Join(',', inside)})");
-            Assert.Equal([116, 255, 82], inside[..3]);
+            // Element 1's colour, give or take the rounding of the canvas' premultiplied alpha.
+            Assert.True(Math.Abs(inside[0] - 116) <= 3 && inside[1] >= 252 && Math.Abs(inside[2] - 82) <= 3, $"overlay is element 1's green (rgba {string.Join(',', inside)})");
             var far = FarthestFromMask(mask);
             var outside = await OverlayPixel(studio, far.X, far.Y);
             Assert.Equal(0, outside[3]);
@@ -222,6 +224,18 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
             if (d < bestDistance) (best, bestDistance) = ((x, y), d);
         }
         return best;
+    }
+
+    // A mask pixel 20–60 px from the click: inside the mask but clear of the point marker drawn at the click.
+    private static (int X, int Y) MaskPixelBesideThePoint(BinaryMask mask, (int X, int Y) click)
+    {
+        for (var y = 1; y < mask.Height - 1; y++)
+        for (var x = 1; x < mask.Width - 1; x++)
+        {
+            var d = Distance((x, y), click);
+            if (d >= 20 && d <= 60 && mask[x, y] && mask[x - 1, y] && mask[x + 1, y] && mask[x, y - 1] && mask[x, y + 1]) return (x, y);
+        }
+        throw new Xunit.Sdk.XunitException("the mask has no interior pixel 20–60 px from the click: it is not the block");
     }
 
     // A pixel in a frame corner that the mask leaves empty, away from any point marker.
