@@ -3,7 +3,8 @@ using Roto.Masks;
 namespace Roto.Studio.Tests;
 
 /// <summary>The page's COCO RLE decoder (js/rle.js), run in Chromium, against the spec's vectors and Roto's own encoder.</summary>
-public sealed class RleDecoderTests(StudioFixture fixture) : IClassFixture<StudioFixture>
+[Collection(StudioCollection.Name)]
+public sealed class RleDecoderTests(StudioFixture fixture)
 {
     private const string Decode =
         "async (cases) => { const { decodeRle, rleArea } = await import('/js/rle.js'); " +

@@ -2,7 +2,14 @@ using Microsoft.Playwright;
 
 namespace Roto.Studio.Tests;
 
-/// <summary>One Roto server and one headless Chromium shared by the Studio tests of a class.</summary>
+/// <summary>The Studio tests share one server and one browser (each test opens its own browser context).</summary>
+[CollectionDefinition(Name)]
+public sealed class StudioCollection : ICollectionFixture<StudioFixture>
+{
+    public const string Name = "studio";
+}
+
+/// <summary>One Roto server and one headless Chromium.</summary>
 public sealed class StudioFixture : IAsyncLifetime
 {
     public StudioServer Server { get; } = new();
