@@ -146,6 +146,13 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
             Assert.Equal(await result.GetAttributeAsync("src"), await task.GetByRole(AriaRole.Link, new() { Name = "Download result" }).GetAttributeAsync("href"));
             await result.EvaluateAsync("v => v.pause()");
             await studio.ScreenshotAsync("06-result.png");
+
+            // 8. Nothing spills sideways, at 1280 px or on a narrow window.
+            Assert.True(await PageWidth(studio) <= 1280, "no horizontal scrolling at 1280 px");
+            await page.SetViewportSizeAsync(420, 900);
+            await page.Locator("#stage").EvaluateAsync("s => s.getBoundingClientRect().width"); // lets layout settle
+            Assert.True(await PageWidth(studio) <= 420, $"no horizontal scrolling at 420 px (page is {await PageWidth(studio)} px wide)");
+            await studio.ScreenshotAsync("08-narrow.png");
             Assert.Empty(studio.Problems);
         }
         catch
@@ -210,6 +217,8 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
 
     private static Task<int[]> OverlayPixel(StudioPage studio, int x, int y) => studio.EvaluateAsync<int[]>(
         "([x, y]) => [...document.getElementById('overlay-canvas').getContext('2d').getImageData(x, y, 1, 1).data]", new[] { x, y });
+
+    private static Task<int> PageWidth(StudioPage studio) => studio.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
 
     private static double Distance((int X, int Y) a, (int X, int Y) b) => Math.Sqrt(Math.Pow(a.X - b.X, 2) + Math.Pow(a.Y - b.Y, 2));
 

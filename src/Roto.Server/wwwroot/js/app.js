@@ -235,7 +235,7 @@ function renderElements() {
           activeObject = id;
           renderElements();
         },
-      }, swatch, `Element ${id + 1}`, el('span', { class: 'muted' }, String(count)));
+      }, swatch, `Element ${id + 1}`, el('span', { class: 'muted' }, `${count} pt`));
     }),
   );
 }

@@ -168,5 +168,9 @@ export class PreviewPanel extends EventTarget {
     }
     ctx.fillStyle = '#fff';
     ctx.fillRect(xOf(this.#current) - dpr, 0, 2 * dpr, height);
+    const here = [...(this.#areas[this.#current] ?? new Map())]
+      .map(([id, v]) => `element ${id + 1}: ${(v * 100).toFixed(2)}%`).join(', ');
+    $('coverage-caption').textContent =
+      `Tracked mask area per frame (peak ${(peak * 100).toFixed(2)}% of the frame); frame ${this.#current}: ${here || 'no mask'}. Click to show a frame above.`;
   }
 }
