@@ -112,7 +112,27 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
                 "the per-frame view shows a tracked mask on frame 12");
             await studio.ScreenshotAsync("04-preview.png");
 
-            // 6. Edit: removal with the template prompt; the rules pass, the task is created.
+            // 6. Edit rules follow the mode: a swap takes exactly one uploaded image, a removal none.
+            var imageDir = TestData.TempDir("roto-studio-image");
+            var image = Path.Combine(imageDir, "block.png");
+            TestData.Ffmpeg("-i", TestData.Clip("03_blocks.mp4"), "-frames:v", "1", "-vf", "crop=400:400:440:300", image);
+            await page.GetByLabel("Swap it for an image").CheckAsync();
+            Assert.Equal(1, await page.Locator("#rules li.bad", new() { HasText = "exactly 1 reference image" }).CountAsync());
+            var upload = page.WaitForResponseAsync(r => r.Url.EndsWith("/v1/uploads", StringComparison.Ordinal));
+            await page.GetByLabel("Reference images").SetInputFilesAsync(image);
+            var uploaded = (await JsonBody(await upload)).GetProperty("data").GetProperty("url").GetString();
+            await page.Locator("#image-list img").WaitForAsync();
+            Assert.Equal(uploaded, await page.Locator("#image-list img").GetAttributeAsync("src"));
+            Assert.Equal(1, await page.Locator("#rules li.ok", new() { HasText = "exactly 1 reference image" }).CountAsync());
+            await page.GetByRole(AriaRole.Button, new() { Name = "<<<image_1>>>" }).ClickAsync();
+            Assert.Equal("<<<image_1>>>", await page.Locator("#prompt").InputValueAsync());
+            await page.GetByLabel("Remove the element").CheckAsync();
+            Assert.Equal(1, await page.Locator("#rules li.bad", new() { HasText = "no reference image" }).CountAsync());
+            Assert.True(await page.GetByRole(AriaRole.Button, new() { Name = "Create task" }).IsDisabledAsync(), "a removal with an image cannot be submitted");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Remove image_1 (block.png)" }).ClickAsync();
+            Directory.Delete(imageDir, recursive: true);
+
+            // 7. Edit: removal with the template prompt; the rules pass, the task is created.
             await page.GetByRole(AriaRole.Button, new() { Name = "Use template" }).ClickAsync();
             Assert.Contains("<<<video_1>>>", await page.Locator("#prompt").InputValueAsync());
             Assert.Equal(0, await page.Locator("#rules li.bad").CountAsync());
@@ -125,7 +145,7 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
             Step($"task {taskId} created");
             await studio.ScreenshotAsync("05-task-created.png");
 
-            // 7. The list polls until the task finishes; the result plays beside the original.
+            // 8. The list polls until the task finishes; the result plays beside the original.
             await studio.WaitUntilAsync(
                 $"() => ['succeed', 'failed'].includes(document.querySelector(\".task[data-task-id='{taskId}']\")?.dataset.status)",
                 TaskTimeout, "the removal task to finish");
@@ -147,7 +167,7 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
             await result.EvaluateAsync("v => v.pause()");
             await studio.ScreenshotAsync("06-result.png");
 
-            // 8. Nothing spills sideways, at 1280 px or on a narrow window.
+            // 9. Nothing spills sideways, at 1280 px or on a narrow window.
             Assert.True(await PageWidth(studio) <= 1280, "no horizontal scrolling at 1280 px");
             await page.SetViewportSizeAsync(420, 900);
             await page.Locator("#stage").EvaluateAsync("s => s.getBoundingClientRect().width"); // lets layout settle

@@ -15,7 +15,7 @@ export class FrameView extends EventTarget {
   #target = 0;
   #seekingTo = null;
   #shown = -1;
-  #layers = { mask: null, points: [], activeObject: 0 };
+  #layers = { mask: null, points: [] };
 
   constructor({ video, frameCanvas, overlayCanvas, stage }) {
     super();
@@ -52,7 +52,7 @@ export class FrameView extends EventTarget {
     this.#shown = -1;
     this.#seekingTo = null;
     this.#target = 0;
-    this.#layers = { mask: null, points: [], activeObject: 0 };
+    this.#layers = { mask: null, points: [] };
     this.#drawOverlay();
     this.#video.src = facts.normalized_video;
     this.#video.load();
