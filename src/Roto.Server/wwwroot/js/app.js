@@ -145,7 +145,7 @@ async function refreshOverlay() {
   if (!selection) return;
   const frame = frameView.frame;
   const points = selection.pointsOn(frame);
-  frameView.setLayers({ points });
+  frameView.setLayers({ points, mask: null });
   const own = maskCanvasFor(frame);
   const mask = own ? await own : $('show-tracked').checked ? await preview.overlayFor(frame) : null;
   if (frameView.frame !== frame) return;
