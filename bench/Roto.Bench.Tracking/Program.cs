@@ -16,7 +16,7 @@ var mode = args.Length > 0 ? args[0] : "mask";
 var only = args.Skip(1).ToHashSet();
 var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
 Directory.CreateDirectory(cache);
-IMaskPropagator propagator = new FlowColourPropagator();
+IMaskPropagator propagator = new FlowColourPropagator { WorkingWidth = int.TryParse(Environment.GetEnvironmentVariable("ROTO_BENCH_WIDTH"), out var w) ? w : 320 };
 IClickSegmenter segmenter = new GrabCutClickSegmenter();
 
 if (mode is "timing" or "all") Timing.Run(propagator);

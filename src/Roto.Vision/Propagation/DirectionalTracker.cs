@@ -13,8 +13,8 @@ internal sealed class DirectionalTracker : IDisposable
 {
     /// <summary>Flow is computed on at most this many pixels of the search window; larger windows are downscaled.</summary>
     private const int FlowMaxPixels = 160 * 120;
-    internal static float ColourWeight = Tune("CW", 0.6f);
-    internal static float Tune(string name, float d) => float.TryParse(Environment.GetEnvironmentVariable("ROTO_T_" + name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : d;
+    /// <summary>Weight of the colour evidence against the motion prior (log-odds), chosen on the benchmark as a whole.</summary>
+    private const float ColourWeight = 1.0f;
 
     private readonly ColourModel _colour;
     private readonly double _referenceArea;
@@ -68,14 +68,15 @@ internal sealed class DirectionalTracker : IDisposable
         using var fused = Fuse(warped, colour);
 
         using var refined = new Mat();
-        using (var guide = new Mat(frame, roi)) CvXImgProc.GuidedFilter(guide, fused, refined, 4, 400, -1);
+        using (var guide = new Mat(frame, roi)) CvXImgProc.GuidedFilter(guide, fused, refined, GuideRadius(box), 400, -1);
 
         using var kept = KeepConsistent(refined, warped);
         var area = Cv2.CountNonZero(kept);
         var previousArea = Math.Max(1, Cv2.CountNonZero(previousBinary));
         using var target = new Mat(next, roi);
-        // A sudden growth is the mask spilling onto similar-coloured background: trust the motion alone then.
-        if (area > 1.8 * previousArea + 50 || area > 3 * _referenceArea)
+        // A sudden growth is the mask spilling onto similar-coloured background, a sudden loss is the colour model
+        // failing (blur, lighting): trust the motion alone then.
+        if (area > 1.8 * previousArea + 50 || area > 3 * _referenceArea || area < 0.6 * previousArea)
         {
             warped.CopyTo(target);
             return;
@@ -90,6 +91,9 @@ internal sealed class DirectionalTracker : IDisposable
         Cv2.Min(soft, 0.45, capped);
         capped.CopyTo(target, notKept);
     }
+
+    /// <summary>Small elements get a small filter so their edges are not smoothed away.</summary>
+    private static int GuideRadius(Rect box) => Math.Clamp(Math.Min(box.Width, box.Height) / 10, 2, 4);
 
     /// <summary>The previous probability moved into the current window by the flow from this frame back to the previous one.</summary>
     private Mat WarpIntoWindow(Mat gray, Mat state, Rect roi)

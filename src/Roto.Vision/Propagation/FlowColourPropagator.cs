@@ -17,7 +17,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     public void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
         IProgress<double>? progress, CancellationToken ct)
     {
-        var size = WorkingSize(video.Width, video.Height);
+        var size = WorkingSize(video.Width, video.Height, keyframes);
         var objects = keyframes.Select(k => k.ObjectId).Distinct().Order().ToList();
         var marks = objects.ToDictionary(id => id, id => keyframes
             .Where(k => k.ObjectId == id && k.FrameIndex >= 0 && k.FrameIndex < video.FrameCount)
@@ -37,11 +37,25 @@ public sealed class FlowColourPropagator : IMaskPropagator
         }
     }
 
-    private Size WorkingSize(int width, int height)
+    /// <summary>Largest working width used for small elements.</summary>
+    public int MaxWorkingWidth { get; init; } = 640;
+
+    /// <summary>Pixels the smallest element should cover at working size for its edges to survive the filters.</summary>
+    private const double MinElementPixels = 1500;
+
+    /// <summary>The working size: <see cref="WorkingWidth"/>, widened (up to <see cref="MaxWorkingWidth"/>) when an element is small.</summary>
+    private Size WorkingSize(int width, int height, IReadOnlyList<Keyframe> keyframes)
     {
-        var w = Math.Min(width, WorkingWidth);
-        var h = Math.Max(2, (int)Math.Round((double)height * w / width / 2) * 2);
-        return new Size(w, h);
+        var w = (double)WorkingWidth;
+        foreach (var k in keyframes)
+        {
+            var fraction = (double)Cv2.CountNonZero(k.Mask) / (k.Mask.Width * k.Mask.Height);
+            if (fraction <= 0) continue;
+            w = Math.Max(w, Math.Sqrt(MinElementPixels / (fraction * height / width)));
+        }
+        var workWidth = (int)Math.Min(width, Math.Min(Math.Max(WorkingWidth, MaxWorkingWidth), Math.Round(w / 2) * 2));
+        var h = Math.Max(2, (int)Math.Round((double)height * workWidth / width / 2) * 2);
+        return new Size(workWidth, h);
     }
 
     /// <summary>Frames 0 … lastMarked: decoded once at working size, tracked both ways between marked frames.</summary>
@@ -141,24 +155,79 @@ public sealed class FlowColourPropagator : IMaskPropagator
         }
     }
 
-    /// <summary>Decodes full-size frames, finishes forward tracking past the last marked frame, and emits full-size masks.</summary>
+    /// <summary>Frames decoded and tracked ahead of the caller: bounds memory while the caller renders the previous ones.</summary>
+    private const int FramesAhead = 3;
+
+    /// <summary>
+    /// Decodes full-size frames, finishes forward tracking past the last marked frame, and emits full-size masks.
+    /// Decoding and tracking run on a worker a few frames ahead of <paramref name="onFrame"/>, which stays on the
+    /// caller's thread, so the caller's rendering and encoding overlap the tracking.
+    /// </summary>
     private static void StreamFullSize(VideoSource video, Size size, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         TrackedFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
     {
-        using var reader = video.OpenReader();
-        using var frame = new Mat(video.Height, video.Width, MatType.CV_8UC3);
-        using var small = new Mat();
-        var probabilities = new Dictionary<int, Mat>();
-        var masks = new Dictionary<int, Mat>();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var ready = new System.Collections.Concurrent.BlockingCollection<TrackedFrame>(FramesAhead);
+        var worker = Task.Run(() =>
+        {
+            try
+            {
+                Produce(video, size, tracks, lastMarked, ready, cancel.Token);
+            }
+            finally
+            {
+                ready.CompleteAdding();
+            }
+        }, cancel.Token);
         try
         {
-            foreach (var id in tracks.Keys) masks[id] = new Mat(video.Height, video.Width, MatType.CV_8UC1, Scalar.All(0));
             var start = lastMarked >= 0 ? 0.5 * (lastMarked + 1) / video.FrameCount : 0;
-            for (var t = 0; t < video.FrameCount && reader.ReadInto(frame); t++)
+            foreach (var item in ready.GetConsumingEnumerable(cancel.Token))
             {
-                ct.ThrowIfCancellationRequested();
+                using (item)
+                {
+                    onFrame(item.Index, item.Frame, item.Masks);
+                }
+                progress?.Report(start + (1 - start) * (item.Index + 1) / video.FrameCount);
+            }
+        }
+        catch (OperationCanceledException) when (worker.IsFaulted)
+        {
+            // The worker failed and the wait was cut short; its exception is rethrown below.
+        }
+        finally
+        {
+            cancel.Cancel();
+            try
+            {
+                worker.Wait(CancellationToken.None);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+            {
+                // Cancelled by the finally above after a normal end or a failure of onFrame.
+            }
+            while (ready.TryTake(out var left)) left.Dispose();
+        }
+        if (worker.Exception is { } failure && failure.InnerExceptions.Any(x => x is not OperationCanceledException))
+            throw failure.InnerExceptions.First(x => x is not OperationCanceledException);
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private static void Produce(VideoSource video, Size size, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+        System.Collections.Concurrent.BlockingCollection<TrackedFrame> ready, CancellationToken ct)
+    {
+        using var reader = video.OpenReader();
+        using var small = new Mat();
+        var probabilities = new Dictionary<int, Mat>();
+        for (var t = 0; t < video.FrameCount; t++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var item = new TrackedFrame(t, new Mat(video.Height, video.Width, MatType.CV_8UC3));
+            try
+            {
+                if (!reader.ReadInto(item.Frame)) { item.Dispose(); break; }
                 if (t > lastMarked && tracks.Values.Any(tr => tr.Live != null))
-                    Cv2.Resize(frame, small, size, 0, 0, InterpolationFlags.Area);
+                    Cv2.Resize(item.Frame, small, size, 0, 0, InterpolationFlags.Area);
                 probabilities.Clear();
                 foreach (var (id, track) in tracks)
                 {
@@ -169,14 +238,29 @@ public sealed class FlowColourPropagator : IMaskPropagator
                     }
                     else if (track.Stored(t) is { } stored) probabilities[id] = stored;
                 }
-                MaskWriter.Write(probabilities, masks, frame.Size());
-                onFrame(t, frame, masks);
-                progress?.Report(start + (1 - start) * (t + 1) / video.FrameCount);
+                foreach (var id in tracks.Keys) item.Masks[id] = new Mat(video.Height, video.Width, MatType.CV_8UC1, Scalar.All(0));
+                MaskWriter.Write(probabilities, item.Masks, item.Frame.Size());
+                ready.Add(item, ct);
+            }
+            catch
+            {
+                item.Dispose();
+                throw;
             }
         }
-        finally
+    }
+
+    /// <summary>A decoded full-size frame with its masks, on its way to the caller.</summary>
+    private sealed class TrackedFrame(int index, Mat frame) : IDisposable
+    {
+        public int Index { get; } = index;
+        public Mat Frame { get; } = frame;
+        public Dictionary<int, Mat> Masks { get; } = [];
+
+        public void Dispose()
         {
-            foreach (var m in masks.Values) m.Dispose();
+            Frame.Dispose();
+            foreach (var m in Masks.Values) m.Dispose();
         }
     }
 
