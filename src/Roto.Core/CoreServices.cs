@@ -52,10 +52,10 @@ public static class CoreServices
         services.AddScoped<ReferenceImages>();
 
         // Engines: each behind its interface so a better one replaces it without touching anything above.
-        services.AddSingleton<IClickSegmenter, GrabCutClickSegmenter>();
-        services.AddSingleton<IMaskPropagator, NearestKeyframePropagator>();
-        services.AddSingleton<IElementRemover, TeleaRemover>();
-        services.AddSingleton<IElementCompositor, AlphaCompositor>();
+        services.AddSingleton<IClickSegmenter>(_ => new FeatureGraphSegmenter());
+        services.AddSingleton<IMaskPropagator, FlowColourPropagator>();
+        services.AddSingleton<IElementRemover, FlowGuidedRemover>();
+        services.AddSingleton<IElementCompositor, SceneCompositor>();
         services.AddSingleton<ISubjectExtractor, SubjectExtractor>();
         services.AddSingleton<TrackBuilder>();
 
