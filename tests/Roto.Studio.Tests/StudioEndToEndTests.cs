@@ -154,11 +154,11 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
             Step("task succeeded");
             var result = task.Locator("video.result-video");
             await result.WaitForAsync();
+            await result.EvaluateAsync("v => v.play()");
             await studio.WaitUntilAsync(
                 $"() => document.querySelector(\".task[data-task-id='{taskId}'] video.result-video\").readyState >= 2",
                 TimeSpan.FromSeconds(30), "the result video to load");
             Assert.True(await result.EvaluateAsync<double>("v => v.duration") > 0, "the result video has a duration");
-            await result.EvaluateAsync("v => v.play()");
             await studio.WaitUntilAsync(
                 $"() => document.querySelector(\".task[data-task-id='{taskId}'] video.result-video\").currentTime > 0.2",
                 TimeSpan.FromSeconds(20), "the result video to play");

@@ -122,17 +122,18 @@ export class TaskList {
     }
   }
 
+  // Videos load only their metadata until played: a list of thirty results must not download sixty videos.
   #showResult(item, task, video) {
     const original = originalOf(video.session_id ?? task.session_id);
     const result = el('video', {
-      class: 'result-video', src: video.url, controls: true, muted: true, playsInline: true, preload: 'auto',
+      class: 'result-video', src: video.url, controls: true, muted: true, playsInline: true, preload: 'metadata',
       'aria-label': `Result of task ${task.task_id}`,
     });
     const figures = [];
     let originalVideo = null;
     if (original) {
       originalVideo = el('video', {
-        class: 'original-video', src: original, controls: true, muted: true, playsInline: true, preload: 'auto',
+        class: 'original-video', src: original, controls: true, muted: true, playsInline: true, preload: 'metadata',
         'aria-label': `Original video of task ${task.task_id}`,
       });
       figures.push(el('figure', {}, originalVideo, el('figcaption', {}, 'Original')));
