@@ -70,6 +70,10 @@ public static class RotoCli
             catch (HttpRequestException e) { return Fail(host, ExitCodes.Unreachable, $"cannot reach the server: {e.Message}"); }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return Fail(host, ExitCodes.Cancelled, "cancelled"); }
             catch (OperationCanceledException e) { return Fail(host, ExitCodes.Unreachable, $"request timed out: {e.Message}"); }
+            catch (UriFormatException e) { return Fail(host, ExitCodes.Usage, e.Message); }
+            catch (UnauthorizedAccessException e) { return Fail(host, ExitCodes.Usage, e.Message); }
+            catch (IOException e) { return Fail(host, ExitCodes.Unreachable, $"transfer failed: {e.Message}"); }
+            catch (Exception e) { return Fail(host, ExitCodes.ApiError, $"unexpected error: {e.Message}"); }
         };
 
     private static int Fail(CliHost host, int code, string message)
