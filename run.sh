@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/prerequisites.sh
 dotnet build src/Roto.Server -c Release -nologo -v quiet
-exec dotnet src/Roto.Server/bin/Release/net10.0/Roto.Server.dll --contentRoot src/Roto.Server/bin/Release/net10.0 "$@"
+exec dotnet src/Roto.Server/bin/Release/net10.0/Roto.Server.dll --contentRoot "$PWD/src/Roto.Server/bin/Release/net10.0" "$@"

@@ -1,1 +1,59 @@
-Console.WriteLine("Roto.Bench.Selection: not written yet");
+using System.Diagnostics;
+using System.Globalization;
+using OpenCvSharp;
+using Roto.Bench.Selection;
+using Roto.TestSupport;
+using Roto.Vision;
+using Roto.Vision.Segmentation;
+
+// Simulated-user benchmark of the click segmenter on davis16-dev (frame 0 of each sequence).
+// Arguments: Option=Value to override a FeatureGraphOptions property, --grabcut for the baseline,
+// --no-latency, --only=seq1,seq2, --verbose.
+var settings = args.Where(a => a.Contains('=') && !a.StartsWith("--")).ToList();
+var options = BenchOptions.Apply(new FeatureGraphOptions(), settings);
+var verbose = args.Contains("--verbose");
+SimulatedUser.DumpDir = args.FirstOrDefault(a => a.StartsWith("--dump="))?["--dump=".Length..];
+if (SimulatedUser.DumpDir != null) Directory.CreateDirectory(SimulatedUser.DumpDir);
+var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',');
+IClickSegmenter segmenter = args.Contains("--grabcut") ? new GrabCutClickSegmenter() : new FeatureGraphSegmenter(options);
+Console.WriteLine($"segmenter: {segmenter.GetType().Name} {(segmenter is FeatureGraphSegmenter ? options.ToString() : "")}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}");
+
+var root = Path.Combine(TestData.Dir, "davis16-dev");
+var sequences = Directory.GetDirectories(root).Select(Path.GetFileName).Where(s => s != "metric-check" && Directory.Exists(Path.Combine(root, s!, "frames")))
+    .Select(s => s!).Where(s => only == null || only.Contains(s)).Order().ToList();
+
+if (args.Contains("--timing")) { Timing.Run(root); return; }
+if (args.Contains("--diagnose")) { Diagnose.Run((FeatureGraphSegmenter)segmenter, root, sequences); return; }
+
+var MaxClicks = int.Parse(args.FirstOrDefault(a => a.StartsWith("--clicks="))?["--clicks=".Length..] ?? "20");
+var variants = new[] { (Name: "labels", Negatives: true), (Name: "positive-only", Negatives: false) }.Where(v => !args.Contains("--labels-only") || v.Negatives).ToArray();
+var results = new Dictionary<string, List<double[]>>();
+foreach (var (name, negatives) in variants)
+{
+    results[name] = [];
+    foreach (var seq in sequences)
+    {
+        using var frame = Cv2.ImRead(Path.Combine(root, seq, "frames", "00000.jpg"));
+        using var gt = Cv2.ImRead(Path.Combine(root, seq, "masks", "00000.png"), ImreadModes.Grayscale);
+        Cv2.Threshold(gt, gt, 127, 255, ThresholdTypes.Binary);
+        var user = new SimulatedUser(gt, negatives);
+        var ious = user.Run(segmenter, frame, $"{name}/{seq}", MaxClicks);
+        results[name].Add(ious);
+        if (verbose) Console.WriteLine($"  {name,-14} {seq,-16} " + string.Join(' ', ious.Take(8).Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"  first click {user.FirstClick}");
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("| variant | IoU@1 | IoU@3 | IoU@5 | NoC@85 | NoC@90 |");
+Console.WriteLine("|---|---|---|---|---|---|");
+foreach (var (name, _) in variants)
+{
+    var r = results[name];
+    double At(int k) => r.Average(x => x[Math.Min(k, x.Length) - 1]);
+    double NoC(double t) => r.Average(x => { var i = Array.FindIndex(x, v => v >= t); return i < 0 ? MaxClicks : i + 1; });
+    Console.WriteLine(FormattableString.Invariant($"| {name} | {At(1):0.000} | {At(3):0.000} | {At(5):0.000} | {NoC(0.85):0.00} | {NoC(0.90):0.00} |"));
+}
+
+if (!args.Contains("--no-latency")) Latency.Measure(segmenter, root, sequences);
+(segmenter as IDisposable)?.Dispose();

@@ -1,1 +1,42 @@
-Console.WriteLine("Roto.Bench.Tracking: not written yet");
+using System.Diagnostics;
+using System.Globalization;
+using OpenCvSharp;
+using Roto.Bench.Tracking;
+using Roto.Media;
+using Roto.TestSupport;
+using Roto.Vision;
+using Roto.Vision.Evaluation;
+using Roto.Vision.Propagation;
+using Roto.Vision.Segmentation;
+
+// Usage: Roto.Bench.Tracking [mask|click1|clicks3|timing|all] [sequence ...]
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var mode = args.Length > 0 ? args[0] : "mask";
+var only = args.Skip(1).ToHashSet();
+var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
+Directory.CreateDirectory(cache);
+IMaskPropagator propagator = new FlowColourPropagator { WorkingWidth = int.TryParse(Environment.GetEnvironmentVariable("ROTO_BENCH_WIDTH"), out var w) ? w : 320 };
+IClickSegmenter segmenter = new GrabCutClickSegmenter();
+
+if (mode is "timing" or "all") Timing.Run(propagator);
+foreach (var m in mode == "all" ? ["mask", "click1", "clicks3"] : mode == "timing" ? [] : new[] { mode })
+{
+    Console.WriteLine($"\n## J&F on davis16-dev, mode `{m}` ({propagator.GetType().Name}, {segmenter.GetType().Name})\n");
+    Console.WriteLine("| sequence | frames | clicks | J | F | J&F | seconds |");
+    Console.WriteLine("|---|---|---|---|---|---|---|");
+    var rows = new List<(double J, double F)>();
+    foreach (var name in DavisSequence.Names().Where(n => only.Count == 0 || only.Contains(n)))
+    {
+        var seq = DavisSequence.Open(name, cache);
+        var sw = Stopwatch.StartNew();
+        var result = DavisRun.Run(seq, m, propagator, segmenter);
+        var j = result.J.Average();
+        var f = result.F.Average();
+        rows.Add((j, f));
+        Console.WriteLine($"| {name} | {seq.FrameCount} | {result.Clicks} | {j:F3} | {f:F3} | {(j + f) / 2:F3} | {sw.Elapsed.TotalSeconds:F1} |");
+    }
+    var mj = rows.Average(r => r.J);
+    var mf = rows.Average(r => r.F);
+    Console.WriteLine($"| **mean** | | | **{mj:F3}** | **{mf:F3}** | **{(mj + mf) / 2:F3}** | |");
+}

@@ -21,7 +21,7 @@ public sealed class RotoOptions
     public TimeSpan ResultLifetime { get; set; } = TimeSpan.FromDays(30);
     public TimeSpan UploadLifetime { get; set; } = TimeSpan.FromHours(24);
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
-    /// <summary>Edit tasks run at once by this process.</summary>
+    /// <summary>Edit tasks run at once by this process; 0 makes an API-only process that runs none.</summary>
     public int Workers { get; set; } = 1;
     /// <summary>How many times a task interrupted by a restart is started again before it fails.</summary>
     public int MaxTaskAttempts { get; set; } = 3;

@@ -18,8 +18,10 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, I
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Workers = 0 makes an API-only process: it queues tasks and leaves running them to others.
+        if (options.Value.Workers <= 0) return;
         await RecoverInterruptedAsync(stoppingToken);
-        var workers = Enumerable.Range(0, Math.Max(1, options.Value.Workers)).Select(_ => LoopAsync(stoppingToken));
+        var workers = Enumerable.Range(0, options.Value.Workers).Select(_ => LoopAsync(stoppingToken));
         await Task.WhenAll(workers);
     }
 

@@ -80,8 +80,12 @@ public static class MultiElementsApi
         return Envelopes.Ok(http, new CreateTaskData(task.Id, task.Status, new CreateTaskInfo(task.ExternalTaskId), task.CreatedAt, task.UpdatedAt, task.SessionId));
     }
 
+    private static readonly string[] SelectionRoutes = ["init-selection", "add-selection", "delete-selection", "clear-selection", "preview-selection"];
+
     private static async Task<IResult> GetTaskAsync(HttpContext http, string id, TaskService tasks, TaskViews views, CancellationToken ct)
     {
+        // GET on a selection route would otherwise read as a task id.
+        if (SelectionRoutes.Contains(id)) throw new KlingError(KlingCodes.InvalidMethod, $"GET is not supported on {http.Request.Path}; use POST");
         var task = await tasks.FindAsync(ApiGate.AccountOf(http), id, ct);
         return Envelopes.Ok(http, views.ToView(task, RequestBase(http)));
     }

@@ -26,7 +26,15 @@ public static class UploadsApi
         if (!http.Request.HasFormContentType || !(http.Request.ContentType?.Contains("multipart/form-data") ?? false))
             throw KlingError.Invalid("the upload must be multipart/form-data with a field named file");
 
-        var form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limits.MaxUploadBytes, ValueCountLimit = 16 }, ct);
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limits.MaxUploadBytes, ValueCountLimit = 16 }, ct);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
+        {
+            throw new KlingError(KlingCodes.BadRequest, $"the multipart body is malformed: {ex.Message}");
+        }
         var file = form.Files.GetFile("file") ?? throw KlingError.Invalid("file is required (multipart field \"file\")");
         if (file.Length == 0) throw KlingError.Invalid("file is empty");
         if (file.Length > limits.MaxUploadBytes) throw KlingError.Invalid($"file is larger than {limits.MaxUploadBytes / (1024 * 1024)} MB");

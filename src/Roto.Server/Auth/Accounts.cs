@@ -37,7 +37,7 @@ public sealed class Accounts
     /// <summary>The account id for an Authorization header, or a Kling auth error (1001–1004).</summary>
     public string Authenticate(string? authorization)
     {
-        if (string.IsNullOrWhiteSpace(authorization)) throw new KlingError(KlingCodes.AuthMissing, "Authorization is empty");
+        if (string.IsNullOrWhiteSpace(authorization) || authorization.Trim().Equals("Bearer", StringComparison.OrdinalIgnoreCase)) throw new KlingError(KlingCodes.AuthMissing, "Authorization is empty");
         const string bearer = "Bearer ";
         if (!authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase))
             throw new KlingError(KlingCodes.AuthInvalid, "Authorization must be \"Bearer <token>\"");

@@ -4,7 +4,8 @@ namespace Roto.Vision.Compositing;
 
 /// <summary>
 /// A reference image's subject: its own alpha when it has a real one, otherwise GrabCut around the
-/// image centre (reference images are expected to be cropped to the subject).
+/// image centre (reference images are expected to be cropped to the subject); either way cut to the
+/// subject's box.
 /// </summary>
 public sealed class SubjectExtractor : ISubjectExtractor
 {
@@ -14,7 +15,7 @@ public sealed class SubjectExtractor : ISubjectExtractor
         {
             using var alpha = image.ExtractChannel(3);
             Cv2.MinMaxLoc(alpha, out double min, out _);
-            if (min < 250) return new Subject(image.Clone());
+            if (min < 250) return new Subject(CropToAlpha(image));
         }
         using var bgr = new Mat();
         if (image.Channels() == 4) Cv2.CvtColor(image, bgr, ColorConversionCodes.BGRA2BGR);
@@ -40,7 +41,7 @@ public sealed class SubjectExtractor : ISubjectExtractor
         Cv2.Resize(smallAlpha, fullAlpha, bgr.Size(), 0, 0, InterpolationFlags.Linear);
         Cv2.GaussianBlur(fullAlpha, fullAlpha, new Size(5, 5), 0);
 
-        var result = new Mat();
+        using var result = new Mat();
         var parts = bgr.Split();
         try
         {
@@ -50,6 +51,21 @@ public sealed class SubjectExtractor : ISubjectExtractor
         {
             foreach (var p in parts) p.Dispose();
         }
-        return new Subject(result);
+        return new Subject(CropToAlpha(result));
+    }
+
+    /// <summary>
+    /// The image cut to the box of its visible pixels: a subject is fitted and placed by its box, so transparent
+    /// margins would make it small and off-centre.
+    /// </summary>
+    internal static Mat CropToAlpha(Mat bgra)
+    {
+        using var alpha = bgra.ExtractChannel(3);
+        using var visible = new Mat();
+        Cv2.Threshold(alpha, visible, 8, 255, ThresholdTypes.Binary);
+        var box = Cv2.BoundingRect(visible);
+        if (box.Width < 1 || box.Height < 1) return bgra.Clone();
+        using var roi = bgra[box];
+        return roi.Clone();
     }
 }

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using OpenCvSharp;
+using Roto.Media;
+using Roto.TestSupport;
+using Roto.Vision;
+using Roto.Vision.Removal;
+
+namespace Roto.Bench.Editing;
+
+/// <summary>Roto's remover, per-frame Telea and ffmpeg delogo on the same composites, scored against the truth.</summary>
+public static class RemovalBench
+{
+    public static readonly (string Element, string Background)[] Pairs =
+    [
+        ("dance-twirl", "01_dog.mp4"),
+        ("libby", "03_blocks.mp4"),
+        ("horsejump-high", "bigbuckbunny.mp4"),
+        ("car-shadow", "bedroom.mp4"),
+        ("breakdance", "bees.mp4"),
+        ("bmx-trees", "05_default_juggle.mp4"),
+    ];
+
+    public static void Run(MediaTools tools, int maxFrames, string outDir)
+    {
+        var rows = new List<(string Name, string Method, Scores S, double Seconds)>();
+        foreach (var (element, background) in Pairs)
+        {
+            using var comp = Composite.Build(tools, TestData.Davis(element), TestData.Clip(background), maxFrames);
+            var tmp = TestData.TempDir("roto-bench-edit");
+            try
+            {
+                var video = LosslessVideo.Write(tools, Path.Combine(tmp, "composite.mkv"), comp.Frames, new FrameRate(25, 1));
+                var holeRadius = FlowGuidedRemover.HoleRadius(video.Width, video.Height);
+                using var kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(2 * holeRadius + 1, 2 * holeRadius + 1));
+                var regions = comp.Masks.Select(m => { var d = new Mat(); Cv2.Dilate(m, d, kernel); return d; }).ToList();
+
+                var sw = Stopwatch.StartNew();
+                var roto = new List<Mat>();
+                using (var track = new InMemoryMaskTrack(comp.Masks.Select(m => m.Clone()).ToList()))
+                    new FlowGuidedRemover().Remove(video, track, (_, f) => roto.Add(f.Clone()), null, CancellationToken.None);
+                var rotoSeconds = sw.Elapsed.TotalSeconds;
+
+                sw.Restart();
+                var telea = comp.Frames.Select((f, i) => { var o = new Mat(); Cv2.Inpaint(f, regions[i], o, 5, InpaintTypes.Telea); return o; }).ToList();
+                var teleaSeconds = sw.Elapsed.TotalSeconds;
+
+                sw.Restart();
+                var box = UnionBox(comp.Masks, video.Width, video.Height);
+                var delogo = LosslessVideo.Filter(video, $"delogo=x={box.X}:y={box.Y}:w={box.Width}:h={box.Height}", Path.Combine(tmp, "delogo.mkv"));
+                var delogoSeconds = sw.Elapsed.TotalSeconds;
+
+                rows.Add((comp.Name, "roto", Metrics.Score(roto, comp.Truth, regions), rotoSeconds));
+                rows.Add((comp.Name, "telea", Metrics.Score(telea, comp.Truth, regions), teleaSeconds));
+                rows.Add((comp.Name, "delogo", Metrics.Score(delogo, comp.Truth, regions), delogoSeconds));
+                foreach (var r in rows.TakeLast(3)) Print(r);
+
+                if (element == Pairs[0].Element || element == "libby")
+                    ContactSheet.Save(Path.Combine(outDir, $"removal-composite-{element}.png"),
+                        [("composite", comp.Frames), ("roto", roto), ("telea", telea), ("delogo", delogo), ("truth", comp.Truth)],
+                        [0, comp.Frames.Count / 3, 2 * comp.Frames.Count / 3, comp.Frames.Count - 1]);
+                foreach (var m in roto.Concat(telea).Concat(delogo).Concat(regions)) m.Dispose();
+            }
+            finally
+            {
+                Directory.Delete(tmp, true);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| method | PSNR region (dB) | SSIM region | PSNR frame (dB) | SSIM frame | flicker (truth) | seconds |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var g in rows.GroupBy(r => r.Method))
+            Console.WriteLine($"| {g.Key} | {g.Average(r => r.S.PsnrRegion):F2} | {g.Average(r => r.S.SsimRegion):F3} | {g.Average(r => r.S.PsnrFrame):F2} | " +
+                              $"{g.Average(r => r.S.SsimFrame):F3} | {g.Average(r => r.S.Flicker):F2} ({g.Average(r => r.S.TruthFlicker):F2}) | {g.Sum(r => r.Seconds):F1} |");
+    }
+
+    private static void Print((string Name, string Method, Scores S, double Seconds) r) =>
+        Console.WriteLine($"{r.Name,-34} {r.Method,-7} PSNRr {r.S.PsnrRegion,6:F2}  SSIMr {r.S.SsimRegion:F3}  PSNRf {r.S.PsnrFrame,6:F2}  " +
+                          $"SSIMf {r.S.SsimFrame:F3}  flicker {r.S.Flicker,5:F2} (truth {r.S.TruthFlicker:F2})  {r.Seconds:F1}s");
+
+    /// <summary>The box delogo is given: the union of every frame's mask, kept one pixel inside the frame as delogo requires.</summary>
+    private static Rect UnionBox(IReadOnlyList<Mat> masks, int w, int h)
+    {
+        var box = masks.Select(m => Cv2.BoundingRect(m)).Where(r => r.Width > 0).Aggregate((a, b) => a | b);
+        var x0 = Math.Max(1, box.X);
+        var y0 = Math.Max(1, box.Y);
+        var x1 = Math.Min(w - 2, box.Right);
+        var y1 = Math.Min(h - 2, box.Bottom);
+        return new Rect(x0, y0, x1 - x0, y1 - y0);
+    }
+}

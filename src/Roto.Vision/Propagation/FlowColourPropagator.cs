@@ -1,0 +1,345 @@
+using OpenCvSharp;
+using Roto.Media;
+
+namespace Roto.Vision.Propagation;
+
+/// <summary>
+/// Tracks every selected element through the video at a reduced working size and hands full-size masks to the caller
+/// frame by frame. Frames up to the last marked frame are decoded once at working size (small, bounded) so each gap
+/// between marked frames is tracked forward and backward and the two directions are blended by distance; after the
+/// last marked frame tracking runs forward while the full-size frames stream past, so nothing full-size is held.
+/// </summary>
+public sealed class FlowColourPropagator : IMaskPropagator
+{
+    /// <summary>Width of the frames the tracking works on (the height follows the aspect ratio).</summary>
+    public int WorkingWidth { get; init; } = 320;
+
+    public void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
+        IProgress<double>? progress, CancellationToken ct)
+    {
+        var size = WorkingSize(video.Width, video.Height, keyframes);
+        var objects = keyframes.Select(k => k.ObjectId).Distinct().Order().ToList();
+        var marks = objects.ToDictionary(id => id, id => keyframes
+            .Where(k => k.ObjectId == id && k.FrameIndex >= 0 && k.FrameIndex < video.FrameCount)
+            .GroupBy(k => k.FrameIndex).Select(g => g.Last()).OrderBy(k => k.FrameIndex).ToList());
+        var lastMarked = marks.Values.SelectMany(m => m).Select(k => k.FrameIndex).DefaultIfEmpty(-1).Max();
+
+        var tracks = objects.ToDictionary(id => id, _ => new ObjectTrack());
+        try
+        {
+            if (lastMarked >= 0)
+                TrackMarkedSpan(video, size, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
+            StreamFullSize(video, size, tracks, lastMarked, onFrame, progress, ct);
+        }
+        finally
+        {
+            foreach (var track in tracks.Values) track.Dispose();
+        }
+    }
+
+    /// <summary>Largest working width used for small elements.</summary>
+    public int MaxWorkingWidth { get; init; } = 640;
+
+    /// <summary>Pixels the smallest element should cover at working size for its edges to survive the filters.</summary>
+    private const double MinElementPixels = 1500;
+
+    /// <summary>The working size: <see cref="WorkingWidth"/>, widened (up to <see cref="MaxWorkingWidth"/>) when an element is small.</summary>
+    private Size WorkingSize(int width, int height, IReadOnlyList<Keyframe> keyframes)
+    {
+        var w = (double)WorkingWidth;
+        foreach (var k in keyframes)
+        {
+            var fraction = (double)Cv2.CountNonZero(k.Mask) / (k.Mask.Width * k.Mask.Height);
+            if (fraction <= 0) continue;
+            w = Math.Max(w, Math.Sqrt(MinElementPixels / (fraction * height / width)));
+        }
+        var workWidth = (int)Math.Min(width, Math.Min(Math.Max(WorkingWidth, MaxWorkingWidth), Math.Round(w / 2) * 2));
+        var h = Math.Max(2, (int)Math.Round((double)height * workWidth / width / 2) * 2);
+        return new Size(workWidth, h);
+    }
+
+    /// <summary>Frames 0 … lastMarked: decoded once at working size, tracked both ways between marked frames.</summary>
+    private static void TrackMarkedSpan(VideoSource video, Size size, Dictionary<int, List<Keyframe>> marks,
+        Dictionary<int, ObjectTrack> tracks, int lastMarked, Action<double> progress, CancellationToken ct)
+    {
+        var frames = new List<Mat>(lastMarked + 1);
+        try
+        {
+            using (var reader = video.OpenReader(size.Width, size.Height))
+            {
+                while (frames.Count <= lastMarked)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var frame = reader.ReadFrame() ?? throw new MediaException("the video ended before its last marked frame");
+                    frames.Add(frame);
+                }
+            }
+            progress(0.3);
+            var done = 0;
+            foreach (var (objectId, keys) in marks)
+            {
+                ct.ThrowIfCancellationRequested();
+                var track = tracks[objectId];
+                if (keys.Count == 0) continue;
+                var masks = keys.Select(k => ScaledProbability(k.Mask, size)).ToList();
+                try
+                {
+                    // Before the first marked frame: backward only.
+                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0]))
+                    {
+                        for (var t = keys[0].FrameIndex - 1; t >= 0; t--)
+                        {
+                            ct.ThrowIfCancellationRequested();
+                            back.Step(frames[t]);
+                            track.Store(t, back.Probability);
+                        }
+                    }
+                    for (var i = 0; i < keys.Count; i++)
+                    {
+                        track.Store(keys[i].FrameIndex, masks[i]);
+                        if (i + 1 < keys.Count) TrackGap(frames, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
+                    }
+                    // After this element's last marked frame: forward, continued later on the streamed frames.
+                    var last = keys[^1].FrameIndex;
+                    track.Live = new DirectionalTracker(frames[last], masks[^1]);
+                    for (var t = last + 1; t <= lastMarked; t++)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        track.Live.Step(frames[t]);
+                        track.Store(t, track.Live.Probability);
+                    }
+                }
+                finally
+                {
+                    foreach (var m in masks) m.Dispose();
+                }
+                progress(0.3 + 0.7 * ++done / marks.Count);
+            }
+        }
+        finally
+        {
+            foreach (var f in frames) f.Dispose();
+        }
+    }
+
+    /// <summary>Between two marked frames: both directions, blended with weights that fall with distance from their start.</summary>
+    private static void TrackGap(List<Mat> frames, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
+    {
+        if (to - from < 2) return;
+        var backward = new Dictionary<int, Mat>();
+        try
+        {
+            using (var back = new DirectionalTracker(frames[to], toMask))
+            {
+                for (var t = to - 1; t > from; t--)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    back.Step(frames[t]);
+                    backward[t] = back.Probability.Clone();
+                }
+            }
+            using var forward = new DirectionalTracker(frames[from], fromMask);
+            using var blend = new Mat();
+            for (var t = from + 1; t < to; t++)
+            {
+                ct.ThrowIfCancellationRequested();
+                forward.Step(frames[t]);
+                var w = (double)(t - from) / (to - from);
+                Cv2.AddWeighted(forward.Probability, 1 - w, backward[t], w, 0, blend);
+                track.Store(t, blend);
+            }
+        }
+        finally
+        {
+            foreach (var m in backward.Values) m.Dispose();
+        }
+    }
+
+    /// <summary>Frames decoded and tracked ahead of the caller: bounds memory while the caller renders the previous ones.</summary>
+    private const int FramesAhead = 3;
+
+    /// <summary>
+    /// Decodes full-size frames, finishes forward tracking past the last marked frame, and emits full-size masks.
+    /// Decoding and tracking run on a worker a few frames ahead of <paramref name="onFrame"/>, which stays on the
+    /// caller's thread, so the caller's rendering and encoding overlap the tracking.
+    /// </summary>
+    private static void StreamFullSize(VideoSource video, Size size, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+        TrackedFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var ready = new System.Collections.Concurrent.BlockingCollection<TrackedFrame>(FramesAhead);
+        var worker = Task.Run(() =>
+        {
+            try
+            {
+                Produce(video, size, tracks, lastMarked, ready, cancel.Token);
+            }
+            finally
+            {
+                ready.CompleteAdding();
+            }
+        }, cancel.Token);
+        try
+        {
+            var start = lastMarked >= 0 ? 0.5 * (lastMarked + 1) / video.FrameCount : 0;
+            foreach (var item in ready.GetConsumingEnumerable(cancel.Token))
+            {
+                using (item)
+                {
+                    onFrame(item.Index, item.Frame, item.Masks);
+                }
+                progress?.Report(start + (1 - start) * (item.Index + 1) / video.FrameCount);
+            }
+        }
+        catch (OperationCanceledException) when (worker.IsFaulted)
+        {
+            // The worker failed and the wait was cut short; its exception is rethrown below.
+        }
+        finally
+        {
+            cancel.Cancel();
+            try
+            {
+                worker.Wait(CancellationToken.None);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+            {
+                // Cancelled by the finally above after a normal end or a failure of onFrame.
+            }
+            while (ready.TryTake(out var left)) left.Dispose();
+        }
+        if (worker.Exception is { } failure && failure.InnerExceptions.Any(x => x is not OperationCanceledException))
+            throw failure.InnerExceptions.First(x => x is not OperationCanceledException);
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private static void Produce(VideoSource video, Size size, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+        System.Collections.Concurrent.BlockingCollection<TrackedFrame> ready, CancellationToken ct)
+    {
+        using var reader = video.OpenReader();
+        using var small = new Mat();
+        var probabilities = new Dictionary<int, Mat>();
+        for (var t = 0; t < video.FrameCount; t++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var item = new TrackedFrame(t, new Mat(video.Height, video.Width, MatType.CV_8UC3));
+            try
+            {
+                if (!reader.ReadInto(item.Frame)) { item.Dispose(); break; }
+                if (t > lastMarked && tracks.Values.Any(tr => tr.Live != null))
+                    Cv2.Resize(item.Frame, small, size, 0, 0, InterpolationFlags.Area);
+                probabilities.Clear();
+                foreach (var (id, track) in tracks)
+                {
+                    if (t > lastMarked && track.Live != null)
+                    {
+                        track.Live.Step(small);
+                        probabilities[id] = track.Live.Probability;
+                    }
+                    else if (track.Stored(t) is { } stored) probabilities[id] = stored;
+                }
+                foreach (var id in tracks.Keys) item.Masks[id] = new Mat(video.Height, video.Width, MatType.CV_8UC1, Scalar.All(0));
+                MaskWriter.Write(probabilities, item.Masks, item.Frame.Size());
+                ready.Add(item, ct);
+            }
+            catch
+            {
+                item.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>A decoded full-size frame with its masks, on its way to the caller.</summary>
+    private sealed class TrackedFrame(int index, Mat frame) : IDisposable
+    {
+        public int Index { get; } = index;
+        public Mat Frame { get; } = frame;
+        public Dictionary<int, Mat> Masks { get; } = [];
+
+        public void Dispose()
+        {
+            Frame.Dispose();
+            foreach (var m in Masks.Values) m.Dispose();
+        }
+    }
+
+    private static Mat ScaledProbability(Mat mask, Size size)
+    {
+        using var scaled = new Mat();
+        Cv2.Resize(mask, scaled, size, 0, 0, InterpolationFlags.Area);
+        var probability = new Mat();
+        scaled.ConvertTo(probability, MatType.CV_32FC1, 1.0 / 255);
+        return probability;
+    }
+
+    /// <summary>One element's masks on the frames up to the last marked one (working size, 8-bit probability), and its live forward tracker.</summary>
+    private sealed class ObjectTrack : IDisposable
+    {
+        private readonly Dictionary<int, Mat> _stored = [];
+        public DirectionalTracker? Live { get; set; }
+
+        public void Store(int frameIndex, Mat probability)
+        {
+            var bytes = new Mat();
+            probability.ConvertTo(bytes, MatType.CV_8UC1, 255);
+            if (_stored.Remove(frameIndex, out var old)) old.Dispose();
+            _stored[frameIndex] = bytes;
+        }
+
+        /// <summary>The stored probability as CV_32FC1, or null; the returned Mat is owned by the track until the next call.</summary>
+        public Mat? Stored(int frameIndex)
+        {
+            if (!_stored.TryGetValue(frameIndex, out var bytes)) return null;
+            _current?.Dispose();
+            _current = new Mat();
+            bytes.ConvertTo(_current, MatType.CV_32FC1, 1.0 / 255);
+            return _current;
+        }
+
+        private Mat? _current;
+
+        public void Dispose()
+        {
+            foreach (var m in _stored.Values) m.Dispose();
+            _current?.Dispose();
+            Live?.Dispose();
+        }
+    }
+}
+
+/// <summary>Turns working-size probabilities into full-size 0/255 masks, each pixel going to at most one element.</summary>
+internal static class MaskWriter
+{
+    public static void Write(IReadOnlyDictionary<int, Mat> probabilities, Dictionary<int, Mat> masks, Size fullSize)
+    {
+        using var best = new Mat();
+        var first = true;
+        foreach (var p in probabilities.Values)
+        {
+            if (first) { p.CopyTo(best); first = false; }
+            else Cv2.Max(best, p, best);
+        }
+        using var owned = new Mat();
+        using var scaled = new Mat();
+        foreach (var (id, mask) in masks)
+        {
+            if (!probabilities.TryGetValue(id, out var p))
+            {
+                mask.SetTo(Scalar.All(0));
+                continue;
+            }
+            // Where elements overlap, the most probable one keeps the pixel.
+            using (var isBest = new Mat())
+            {
+                Cv2.Compare(p, best, isBest, CmpTypes.GE);
+                owned.Create(p.Size(), MatType.CV_32FC1);
+                owned.SetTo(Scalar.All(0));
+                p.CopyTo(owned, isBest);
+            }
+            Cv2.Resize(owned, scaled, fullSize, 0, 0, InterpolationFlags.Linear);
+            Cv2.Threshold(scaled, scaled, 0.5, 255, ThresholdTypes.Binary);
+            scaled.ConvertTo(mask, MatType.CV_8UC1);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using OpenCvSharp;
+
+namespace Roto.Vision.Removal;
+
+/// <summary>
+/// Fills what no frame ever shows: spatial (Telea) inpainting on a keyframe, then the same pixels carried
+/// along the camera path to later frames, so the invented background stays put instead of being re-invented
+/// (and flickering) on every frame. A new keyframe is inpainted only where the carried fill does not reach,
+/// with the carried part held fixed, so nothing already shown changes.
+/// </summary>
+public sealed class CarriedInpaint : IDisposable
+{
+    private Mat? _content;
+    private Mat? _covered;
+    private Rect _box;
+    private int _keyIndex = -1;
+
+    /// <summary>Frames that were inpainted afresh (for diagnostics and tests).</summary>
+    public int Keyframes { get; private set; }
+
+    /// <summary>
+    /// Completes <paramref name="fill"/> (BGR, the size of <paramref name="box"/>) where <paramref name="missing"/> is set.
+    /// </summary>
+    /// <param name="frame">The whole frame being completed; the known background around the hole comes from it.</param>
+    /// <param name="box">Where hole/fill/missing lie in the frame.</param>
+    /// <param name="hole">The whole hole in the box; <paramref name="fill"/> is valid on it except where <paramref name="missing"/>.</param>
+    /// <param name="path">Camera path, to bring the keyframe's pixels to this frame.</param>
+    public void Complete(int index, Mat frame, Rect box, Mat hole, Mat fill, Mat missing, CameraPath path)
+    {
+        using var stillMissing = missing.Clone();
+        if (_content != null && _covered != null)
+        {
+            using var toHere = MapToBox(path.Map(_keyIndex, index), box).ToMat();
+            using var carried = new Mat();
+            using var reach = new Mat();
+            Cv2.WarpPerspective(_content, carried, toHere, box.Size, InterpolationFlags.Linear, BorderTypes.Constant);
+            Cv2.WarpPerspective(_covered, reach, toHere, box.Size, InterpolationFlags.Nearest, BorderTypes.Constant);
+            using var use = new Mat();
+            Cv2.BitwiseAnd(stillMissing, reach, use);
+            carried.CopyTo(fill, use);
+            stillMissing.SetTo(Scalar.All(0), use);
+        }
+        if (Cv2.CountNonZero(stillMissing) > 0) Inpaint(frame, box, hole, fill, missing, stillMissing, index);
+    }
+
+    /// <summary>The transform from the keyframe's box to this frame's box.</summary>
+    private Homography MapToBox(Homography keyToFrame, Rect box) =>
+        Homography.Translation(-box.X, -box.Y).After(keyToFrame).After(Homography.Translation(_box.X, _box.Y));
+
+    private void Inpaint(Mat frame, Rect box, Mat hole, Mat fill, Mat missing, Mat stillMissing, int index)
+    {
+        // Context around the hole so Telea sees real background on every side.
+        var margin = Math.Max(box.Width, box.Height) / 4 + 8;
+        var context = new Rect(box.X - margin, box.Y - margin, box.Width + 2 * margin, box.Height + 2 * margin)
+                      & new Rect(0, 0, frame.Width, frame.Height);
+        using var work = frame[context].Clone();
+        using var holeInWork = new Mat(context.Size, MatType.CV_8UC1, Scalar.All(0));
+        var inner = new Rect(box.X - context.X, box.Y - context.Y, box.Width, box.Height);
+        using (var workBox = work[inner]) fill.CopyTo(workBox, hole);
+        using (var holeBox = holeInWork[inner]) stillMissing.CopyTo(holeBox);
+
+        // Large holes are inpainted at half size: Telea's cost grows with the hole's area and its result is smooth anyway.
+        var half = Cv2.CountNonZero(stillMissing) > 20000;
+        using var painted = new Mat();
+        if (half)
+        {
+            using var smallWork = new Mat();
+            using var smallHole = new Mat();
+            var size = new Size(Math.Max(1, work.Width / 2), Math.Max(1, work.Height / 2));
+            Cv2.Resize(work, smallWork, size, 0, 0, InterpolationFlags.Area);
+            Cv2.Resize(holeInWork, smallHole, size, 0, 0, InterpolationFlags.Linear);
+            Cv2.Threshold(smallHole, smallHole, 0, 255, ThresholdTypes.Binary);
+            using var smallPainted = new Mat();
+            Cv2.Inpaint(smallWork, smallHole, smallPainted, 5, InpaintTypes.Telea);
+            Cv2.Resize(smallPainted, painted, work.Size(), 0, 0, InterpolationFlags.Linear);
+        }
+        else
+        {
+            Cv2.Inpaint(work, holeInWork, painted, 5, InpaintTypes.Telea);
+        }
+        using (var paintedBox = painted[inner]) paintedBox.CopyTo(fill, stillMissing);
+
+        _content?.Dispose();
+        _covered?.Dispose();
+        _content = fill.Clone();
+        _covered = missing.Clone();
+        _box = box;
+        _keyIndex = index;
+        Keyframes++;
+    }
+
+    public void Dispose()
+    {
+        _content?.Dispose();
+        _covered?.Dispose();
+    }
+}

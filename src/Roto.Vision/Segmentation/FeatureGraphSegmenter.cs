@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+using OpenCvSharp;
+using OpenCvSharp.XImgProc;
+using Roto.Vision.Features;
+
+namespace Roto.Vision.Segmentation;
+
+/// <summary>
+/// Roto's click segmenter: superpixels described by colour and ResNet-18 features, cut into element and background
+/// by a graph cut that learns both appearances from the clicks, then edges refined at pixel level with a guided
+/// filter. The per-frame analysis (the expensive part: the network and the superpixels) is cached by
+/// <see cref="SegmentRequest.CacheKey"/>, so further clicks on a frame only redo the cut. Thread-safe.
+/// </summary>
+public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
+{
+    private readonly FeatureGraphOptions _options;
+    private readonly Lazy<ResNetFeatureExtractor> _features;
+    private readonly FrameAnalysisCache _cache;
+    private readonly SuperpixelCut _cut;
+
+    public FeatureGraphSegmenter() : this(new FeatureGraphOptions()) { }
+
+    public FeatureGraphSegmenter(FeatureGraphOptions options, string? modelPath = null)
+    {
+        _options = options;
+        _features = new(() => new ResNetFeatureExtractor(options.FeatureStrides, modelPath));
+        _cache = new FrameAnalysisCache(options.CachedFrames);
+        _cut = new SuperpixelCut(options);
+    }
+
+    public Mat Segment(SegmentRequest request)
+    {
+        var frame = request.Frame;
+        if (!request.Clicks.Any(c => c.Include)) return new Mat(frame.Rows, frame.Cols, MatType.CV_8UC1, Scalar.All(0));
+
+        var analysis = Analysis(request);
+        var labels = _cut.Label(analysis, request.Clicks);
+        return Refine(analysis, labels, request.Clicks);
+    }
+
+    /// <summary>The frame's analysis, from the cache when this frame was clicked before.</summary>
+    public FrameAnalysis Analysis(SegmentRequest request)
+    {
+        var size = request.Frame.Size();
+        if (request.CacheKey is { } key && _cache.TryGet(key, out var cached) && cached.FrameSize == size) return cached;
+        var analysis = new FrameAnalyzer(_features.Value, _options).Analyze(request.Frame);
+        if (request.CacheKey is { } newKey) _cache.Put(newKey, analysis);
+        return analysis;
+    }
+
+    /// <summary>
+    /// From superpixel labels to a full-resolution mask: the 0/1 superpixel map is smoothed by a guided filter over the
+    /// working image so that its edges move to the image's edges, then scaled up and thresholded.
+    /// </summary>
+    private static Mat Refine(FrameAnalysis analysis, bool[] labels, IReadOnlyList<Click> clicks)
+    {
+        int w = analysis.WorkSize.Width, h = analysis.WorkSize.Height;
+        var hard = new float[w * h];
+        for (var i = 0; i < hard.Length; i++) hard[i] = labels[analysis.Labels[i]] ? 1f : 0f;
+        using var soft = new Mat(h, w, MatType.CV_32FC1);
+        Marshal.Copy(hard, 0, soft.Data, hard.Length);
+        using var guide = new Mat(h, w, MatType.CV_8UC3);
+        Marshal.Copy(analysis.WorkBgr, 0, guide.Data, analysis.WorkBgr.Length);
+
+        using var refined = new Mat();
+        CvXImgProc.GuidedFilter(guide, soft, refined, GuideRadius(w), GuideEps, -1);
+
+        // Pixel-level cleanup at working size: keep the regions that hold an include click's superpixel.
+        using var binary = new Mat();
+        Cv2.Threshold(refined, binary, 0.5, 255, ThresholdTypes.Binary);
+        using var binary8 = new Mat();
+        binary.ConvertTo(binary8, MatType.CV_8UC1);
+        using var keep = KeepClickedRegions(binary8, analysis, labels, clicks);
+        // A little slack around the kept regions so that their edges stay soft for the upscaling.
+        using var kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(5, 5));
+        Cv2.Dilate(keep, keep, kernel);
+        using var keepSoft = new Mat();
+        keep.ConvertTo(keepSoft, MatType.CV_32FC1, 1 / 255.0);
+        Cv2.Multiply(refined, keepSoft, refined);
+
+        using var full = new Mat();
+        Cv2.Resize(refined, full, analysis.FrameSize, 0, 0, InterpolationFlags.Linear);
+        using var full255 = new Mat();
+        Cv2.Threshold(full, full255, 0.5, 255, ThresholdTypes.Binary);
+        var mask = new Mat();
+        full255.ConvertTo(mask, MatType.CV_8UC1);
+        return mask;
+    }
+
+    private static int GuideRadius(int workWidth) => Math.Max(2, workWidth / 120);
+
+    /// <summary>Regularisation of the guided filter, in squared 8-bit intensity units: edges weaker than about 20 levels do not move the mask.</summary>
+    private const double GuideEps = 20.0 * 20.0;
+
+    private static Mat KeepClickedRegions(Mat binary, FrameAnalysis analysis, bool[] labels, IReadOnlyList<Click> clicks)
+    {
+        using var components = new Mat();
+        var count = Cv2.ConnectedComponents(binary, components, PixelConnectivity.Connectivity8);
+        var ids = new int[binary.Rows * binary.Cols];
+        Marshal.Copy(components.Data, ids, 0, ids.Length);
+        var seeds = clicks.Where(c => c.Include).Select(analysis.SuperpixelAt).Where(s => labels[s]).ToHashSet();
+        var keep = new bool[count];
+        for (var i = 0; i < ids.Length; i++) if (ids[i] > 0 && seeds.Contains(analysis.Labels[i])) keep[ids[i]] = true;
+        var result = new byte[ids.Length];
+        for (var i = 0; i < ids.Length; i++) result[i] = keep[ids[i]] ? (byte)255 : (byte)0;
+        var mat = new Mat(binary.Rows, binary.Cols, MatType.CV_8UC1);
+        Marshal.Copy(result, 0, mat.Data, result.Length);
+        return mat;
+    }
+
+    public void Dispose()
+    {
+        if (_features.IsValueCreated) _features.Value.Dispose();
+    }
+}

@@ -1,0 +1,141 @@
+using OpenCvSharp;
+using Roto.Media;
+using Roto.TestSupport;
+
+namespace Roto.Media.Tests;
+
+public sealed class MediaTests
+{
+    private static readonly MediaTools Tools = new();
+    private static readonly Ffprobe Probe = new(Tools);
+
+    [Fact]
+    public async Task Probes_a_real_clip()
+    {
+        var info = await Probe.ProbeAsync(TestData.Clip("01_dog.mp4"));
+        Assert.Equal("h264", info.VideoCodec);
+        Assert.Equal(1280, info.Width);
+        Assert.Equal(720, info.Height);
+        Assert.Equal(new FrameRate(30000, 1001), info.Fps);
+        Assert.True(info.HasAudio);
+        Assert.Equal(289, await Probe.CountFramesAsync(TestData.Clip("01_dog.mp4")));
+    }
+
+    [Fact]
+    public async Task A_conforming_clip_is_copied_and_decodes_to_exactly_its_frame_count()
+    {
+        var dir = TestData.TempDir();
+        var info = await Probe.ProbeAsync(TestData.Clip("03_blocks.mp4"));
+        var result = await new VideoNormalizer(Tools, Probe).NormalizeAsync(TestData.Clip("03_blocks.mp4"), info, info.Fps, Path.Combine(dir, "n.mp4"));
+        Assert.True(result.StreamCopied);
+        Assert.True(result.HasAudio);
+        using var reader = new VideoFrameReader(Tools, result.Path, 64, 36, gray: true);
+        Assert.Equal(result.FrameCount, reader.Frames().Count(f => { f.Dispose(); return true; }));
+    }
+
+    [Fact]
+    public async Task Variable_frame_rate_becomes_constant_with_the_exact_frame_count()
+    {
+        var dir = TestData.TempDir();
+        // Frames at uneven times: 30 fps content with every fourth frame dropped and the timestamps kept.
+        var vfr = Path.Combine(dir, "vfr.mp4");
+        TestData.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=3", "-vf", "select='not(eq(mod(n\\,4)\\,1))'",
+            "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", vfr);
+        var info = await Probe.ProbeAsync(vfr);
+        var target = new FrameRate(30, 1);
+        Assert.False(await Probe.IsConstantFrameRateAsync(vfr, target));
+        var result = await new VideoNormalizer(Tools, Probe).NormalizeAsync(vfr, info, target, Path.Combine(dir, "n.mp4"));
+        Assert.False(result.StreamCopied);
+        Assert.Equal(target, result.Fps);
+        Assert.True(await Probe.IsConstantFrameRateAsync(result.Path, target));
+        using var reader = new VideoFrameReader(Tools, result.Path, 32, 24, gray: true);
+        Assert.Equal(result.FrameCount, reader.Frames().Count(f => { f.Dispose(); return true; }));
+        Assert.InRange(result.FrameCount, 89, 92);
+    }
+
+    [Fact]
+    public async Task Rotation_metadata_is_applied()
+    {
+        var dir = TestData.TempDir();
+        var plain = TestData.MakeVideo(dir, "plain.mp4", 320, 240, 1, "30", audio: false);
+        var rotated = Path.Combine(dir, "rotated.mp4");
+        TestData.Ffmpeg("-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated);
+        var info = await Probe.ProbeAsync(rotated);
+        Assert.Equal(240, info.Width);
+        Assert.Equal(320, info.Height);
+        var result = await new VideoNormalizer(Tools, Probe).NormalizeAsync(rotated, info, info.Fps, Path.Combine(dir, "n.mp4"));
+        Assert.False(result.StreamCopied);
+        Assert.Equal((240, 320), (result.Width, result.Height));
+        var normalized = await Probe.ProbeAsync(result.Path);
+        Assert.Equal(0, normalized.Rotation);
+    }
+
+    [Fact]
+    public async Task A_seeked_frame_equals_the_same_frame_decoded_in_order()
+    {
+        var path = TestData.Clip("01_dog.mp4");
+        var video = new VideoSource(Tools, path, 1280, 720, new FrameRate(30000, 1001), 289);
+        int[] wanted = [0, 1, 37, 150, 288];
+        var sequential = new Dictionary<int, Mat>();
+        using (var reader = video.OpenReader())
+        {
+            var i = 0;
+            foreach (var frame in reader.Frames())
+            {
+                if (wanted.Contains(i)) sequential[i] = frame; else frame.Dispose();
+                i++;
+            }
+            Assert.Equal(289, i);
+        }
+        foreach (var index in wanted)
+        {
+            using var seeked = await FrameGrabber.ReadAsync(video, index);
+            using var diff = new Mat();
+            Cv2.Absdiff(seeked, sequential[index], diff);
+            Assert.True(Cv2.Mean(diff).Val0 < 0.5, $"frame {index} differs after seeking");
+            sequential[index].Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Writes_browser_playable_h264_with_the_source_audio()
+    {
+        var dir = TestData.TempDir();
+        var source = TestData.MakeVideo(dir, "src.mp4", 320, 240, 1, "24");
+        var output = Path.Combine(dir, "out.mp4");
+        using (var writer = new VideoFrameWriter(Tools, output, 320, 240, new FrameRate(24, 1), source))
+        {
+            using var frame = new Mat(240, 320, MatType.CV_8UC3, new Scalar(10, 200, 30));
+            for (var i = 0; i < 24; i++) writer.Write(frame);
+            await writer.FinishAsync();
+        }
+        var info = await Probe.ProbeAsync(output);
+        Assert.Equal(("h264", "yuv420p"), (info.VideoCodec, info.PixelFormat));
+        Assert.True(info.HasAudio);
+        Assert.Equal(24, await Probe.CountFramesAsync(output));
+    }
+
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpg")]
+    public void Reads_image_size_from_the_header(string format)
+    {
+        var path = Path.Combine(TestData.TempDir(), $"img.{format}");
+        TestData.Ffmpeg("-f", "lavfi", "-i", "color=c=blue:s=640x360", "-frames:v", "1", path);
+        var info = ImageHeader.Read(File.ReadAllBytes(path))!;
+        Assert.Equal((640, 360), (info.Width, info.Height));
+        Assert.Null(ImageHeader.Read("GIF89a....."u8));
+    }
+
+    [Fact]
+    public async Task A_truncated_file_is_a_clear_media_error()
+    {
+        var dir = TestData.TempDir();
+        var good = TestData.MakeVideo(dir, "good.mp4", 320, 240, 1, "24");
+        var bad = Path.Combine(dir, "bad.mp4");
+        var bytes = File.ReadAllBytes(good);
+        File.WriteAllBytes(bad, bytes[..(bytes.Length / 3)]);
+        var ex = await Assert.ThrowsAsync<MediaException>(() => Probe.ProbeAsync(bad));
+        Assert.Contains("not a readable video", ex.Message);
+    }
+}
