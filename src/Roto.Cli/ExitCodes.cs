@@ -6,10 +6,10 @@ public static class ExitCodes
     /// <summary>Done.</summary>
     public const int Ok = 0;
 
-    /// <summary>The API answered with an error (message shows code, HTTP status and request_id).</summary>
+    /// <summary>The API answered with an error (message shows code, HTTP status and request_id), or another unexpected failure.</summary>
     public const int ApiError = 1;
 
-    /// <summary>Bad command line: unknown option, malformed point, missing input file.</summary>
+    /// <summary>Bad command line: unknown option, malformed point or URL, missing input file, unwritable output.</summary>
     public const int Usage = 2;
 
     /// <summary>A task did not finish within --timeout.</summary>
@@ -18,7 +18,7 @@ public static class ExitCodes
     /// <summary>A task failed, or has no result to download.</summary>
     public const int TaskFailed = 4;
 
-    /// <summary>The server could not be reached (connection refused, DNS, request timed out).</summary>
+    /// <summary>The server could not be reached or a transfer broke off (connection refused, DNS, request timed out).</summary>
     public const int Unreachable = 5;
 
     /// <summary>Interrupted (Ctrl+C).</summary>

@@ -11,7 +11,10 @@ public static class RotoCli
     public static async Task<int> RunAsync(string[] args, CliHost host, CancellationToken cancellationToken = default)
     {
         var global = new GlobalOptions();
-        var root = new RootCommand("roto: select an element in a video, then remove, swap or add one, through a Roto (or Kling) server.");
+        var root = new RootCommand(
+            "roto: select an element in a video, then remove, swap or add one, through a Roto (or Kling) server.\n"
+            + "Results go to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 API error, 2 usage error, "
+            + "3 timed out waiting, 4 task failed or has no result, 5 server unreachable, 130 cancelled.");
         global.AddTo(root);
         foreach (var command in (Command[])[
             UploadCommand.Build(host, global),
@@ -67,6 +70,10 @@ public static class RotoCli
             catch (HttpRequestException e) { return Fail(host, ExitCodes.Unreachable, $"cannot reach the server: {e.Message}"); }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return Fail(host, ExitCodes.Cancelled, "cancelled"); }
             catch (OperationCanceledException e) { return Fail(host, ExitCodes.Unreachable, $"request timed out: {e.Message}"); }
+            catch (UriFormatException e) { return Fail(host, ExitCodes.Usage, e.Message); }
+            catch (UnauthorizedAccessException e) { return Fail(host, ExitCodes.Usage, e.Message); }
+            catch (IOException e) { return Fail(host, ExitCodes.Unreachable, $"transfer failed: {e.Message}"); }
+            catch (Exception e) { return Fail(host, ExitCodes.ApiError, $"unexpected error: {e.Message}"); }
         };
 
     private static int Fail(CliHost host, int code, string message)

@@ -42,6 +42,7 @@ public class CliParsingTests
     [InlineData(new[] { "init", "no/such/file.mp4" }, "neither an existing file")]
     [InlineData(new[] { "tasks", "--access-key", "ak" }, "--secret-key")]
     [InlineData(new[] { "frobnicate" }, "frobnicate")]
+    [InlineData(new[] { "tasks", "--base-url", "ftp://example" }, "not an http(s) URL")]
     public async Task Usage_errors_exit_2_with_a_message_and_send_nothing(string[] args, string expectedMessage)
     {
         var (code, stdout, stderr) = await RunAsync(args);

@@ -62,7 +62,7 @@ internal static class EditCommand
                 return ExitCodes.Ok;
             }
             session.Note($"Task {created.TaskId} created");
-            var done = await ProgressView.RunAsync(session, context => ProgressView.WaitAsync(session, context, created.TaskId,
+            var done = await ProgressView.RunAsync(session, view => view.WaitAsync(session, created.TaskId,
                 CommonOptions.Seconds(parse.GetValue(timeout), "--timeout"), CommonOptions.Seconds(parse.GetValue(interval), "--interval"), cancellationToken));
             if (path is not null)
             {

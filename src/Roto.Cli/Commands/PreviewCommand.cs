@@ -12,8 +12,8 @@ internal static class PreviewCommand
         var command = new Command("preview", "Track the selection through the video; prints the overlay video's URL") { sessionId, output };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
-            var preview = await ProgressView.RunAsync(session, context =>
-                ProgressView.StepAsync(context, "Tracking the selection", () => session.Client.PreviewSelectionAsync(parse.GetValue(sessionId)!, cancellationToken)));
+            var preview = await ProgressView.RunAsync(session, view =>
+                view.StepAsync("Tracking the selection", () => session.Client.PreviewSelectionAsync(parse.GetValue(sessionId)!, cancellationToken)));
             var video = preview.Res?.Video ?? throw new NoResultException("the preview carried no video");
             if (parse.GetValue(output) is { } path)
             {

@@ -34,12 +34,12 @@ internal static class RemoveCommand
             if (!File.Exists(input) && !(Uri.TryCreate(input, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 throw new CliUsageException($"'{input}' is neither an existing file nor an http(s) URL");
 
-            var (init, task) = await ProgressView.RunAsync(session, async context =>
+            var (init, task) = await ProgressView.RunAsync(session, async view =>
             {
                 var url = File.Exists(input)
-                    ? (await ProgressView.StepAsync(context, "Upload", () => session.Client.UploadFileAsync(input, cancellationToken))).Url
+                    ? (await view.StepAsync("Upload", () => session.Client.UploadFileAsync(input, cancellationToken))).Url
                     : input;
-                var init = await ProgressView.StepAsync(context, "Open session", () => session.Client.InitSelectionAsync(url, cancellationToken));
+                var init = await view.StepAsync("Open session", () => session.Client.InitSelectionAsync(url, cancellationToken));
                 var frameIndex = parse.GetValue(frame);
                 if (frameIndex < 0 || frameIndex >= init.TotalFrame)
                     throw new CliUsageException($"--frame {frameIndex} is outside 0..{init.TotalFrame - 1}");
@@ -49,17 +49,17 @@ internal static class RemoveCommand
                     FrameIndex = frameIndex,
                     Points = PointSpec.ParseAll(parse.GetValue(points), parse.GetValue(excludes), (init.Width, init.Height)),
                 };
-                var selection = await ProgressView.StepAsync(context, "Select", () => session.Client.AddSelectionAsync(request, cancellationToken));
+                var selection = await view.StepAsync("Select", () => session.Client.AddSelectionAsync(request, cancellationToken));
                 if (selection.Res?.RleMaskList.All(m => m.RleMask?.SelectedPixels() is null or 0) ?? true)
                     throw new NoResultException($"nothing was selected on frame {frameIndex} at those points");
-                var created = await ProgressView.StepAsync(context, "Create removal task", () => session.Client.CreateTaskAsync(new CreateTaskRequest
+                var created = await view.StepAsync("Create removal task", () => session.Client.CreateTaskAsync(new CreateTaskRequest
                 {
                     SessionId = init.SessionId,
                     EditMode = EditModes.Removal,
                     Prompt = parse.GetValue(prompt) ?? EditCommand.DefaultRemovalPrompt,
                 }, cancellationToken));
-                var done = await ProgressView.WaitAsync(session, context, created.TaskId, waitTimeout, pollInterval, cancellationToken);
-                await ProgressView.StepAsync(context, "Download", () => session.Client.DownloadResultAsync(done, path, null, cancellationToken));
+                var done = await view.WaitAsync(session, created.TaskId, waitTimeout, pollInterval, cancellationToken);
+                await view.StepAsync("Download", () => session.Client.DownloadResultAsync(done, path, null, cancellationToken));
                 return (init, done);
             });
             Inputs.DescribeSession(session, init);

@@ -14,7 +14,7 @@ internal static class WaitCommand
         var command = new Command("wait", "Wait for a task to finish; exit 0 succeeded, 4 failed, 3 timed out") { taskId, output, timeout, interval };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
-            var done = await ProgressView.RunAsync(session, context => ProgressView.WaitAsync(session, context, parse.GetValue(taskId)!,
+            var done = await ProgressView.RunAsync(session, view => view.WaitAsync(session, parse.GetValue(taskId)!,
                 CommonOptions.Seconds(parse.GetValue(timeout), "--timeout"), CommonOptions.Seconds(parse.GetValue(interval), "--interval"), cancellationToken));
             var url = done.ResultUrl ?? throw new NoResultException($"task {done.TaskId} succeeded without a result video");
             if (parse.GetValue(output) is { } path)
