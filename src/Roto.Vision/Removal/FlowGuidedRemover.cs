@@ -6,7 +6,8 @@ namespace Roto.Vision.Removal;
 /// <summary>
 /// Video completion guided by the background's motion: every hole pixel is taken from the nearest frame (in time)
 /// where the same scene point is visible, aligned by the camera path; what no frame within reach shows is
-/// inpainted on keyframes and carried along the path; the seam is feathered.
+/// inpainted on keyframes and carried along the path; the seam is feathered. Stateless between calls: one
+/// instance may serve concurrent tasks.
 /// </summary>
 public sealed class FlowGuidedRemover : IElementRemover
 {
@@ -22,9 +23,6 @@ public sealed class FlowGuidedRemover : IElementRemover
     /// 21.85 → 18.74 dB) and tripled the time, as Farneback's window on the thin band also sees the element's motion.
     /// </summary>
     public bool AlignLocally { get; init; }
-
-    /// <summary>Last run's count of keyframes that needed spatial inpainting.</summary>
-    public int LastInpaintKeyframes { get; private set; }
 
     public void Remove(VideoSource video, IMaskTrack track, OutputFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
     {
@@ -50,7 +48,6 @@ public sealed class FlowGuidedRemover : IElementRemover
             onFrame(t, output);
             progress?.Report(0.25 + 0.75 * (t + 1.0) / video.FrameCount);
         }
-        LastInpaintKeyframes = carried.Keyframes;
     }
 
     /// <summary>How far the element's mask is grown: covers soft edges, motion blur and small tracking errors.</summary>
