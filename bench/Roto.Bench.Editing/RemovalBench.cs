@@ -20,10 +20,10 @@ public static class RemovalBench
         ("bmx-trees", "05_default_juggle.mp4"),
     ];
 
-    public static void Run(MediaTools tools, int maxFrames, string outDir)
+    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = true)
     {
         var rows = new List<(string Name, string Method, Scores S, double Seconds)>();
-        foreach (var (element, background) in Pairs)
+        foreach (var (element, background) in Pairs.Where(p => only == null || only.Split(',').Contains(p.Element)))
         {
             using var comp = Composite.Build(tools, TestData.Davis(element), TestData.Clip(background), maxFrames);
             var tmp = TestData.TempDir("roto-bench-edit");
@@ -37,7 +37,7 @@ public static class RemovalBench
                 var sw = Stopwatch.StartNew();
                 var roto = new List<Mat>();
                 using (var track = new InMemoryMaskTrack(comp.Masks.Select(m => m.Clone()).ToList()))
-                    new FlowGuidedRemover().Remove(video, track, (_, f) => roto.Add(f.Clone()), null, CancellationToken.None);
+                    new FlowGuidedRemover { AlignLocally = alignLocally }.Remove(video, track, (_, f) => roto.Add(f.Clone()), null, CancellationToken.None);
                 var rotoSeconds = sw.Elapsed.TotalSeconds;
 
                 sw.Restart();
@@ -54,8 +54,7 @@ public static class RemovalBench
                 rows.Add((comp.Name, "delogo", Metrics.Score(delogo, comp.Truth, regions), delogoSeconds));
                 foreach (var r in rows.TakeLast(3)) Print(r);
 
-                if (element == Pairs[0].Element || element == "libby")
-                    ContactSheet.Save(Path.Combine(outDir, $"removal-composite-{element}.png"),
+                ContactSheet.Save(Path.Combine(outDir, $"removal-composite-{element}.png"),
                         [("composite", comp.Frames), ("roto", roto), ("telea", telea), ("delogo", delogo), ("truth", comp.Truth)],
                         [0, comp.Frames.Count / 3, 2 * comp.Frames.Count / 3, comp.Frames.Count - 1]);
                 foreach (var m in roto.Concat(telea).Concat(delogo).Concat(regions)) m.Dispose();

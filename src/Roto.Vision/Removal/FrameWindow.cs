@@ -69,16 +69,20 @@ public sealed class FrameWindow : IDisposable
             _ended = true;
             return;
         }
-        var hole = new Mat();
+        var hole = new Mat(frame.Size(), MatType.CV_8UC1, Scalar.All(0));
         if (_nextToRead < _track.FrameCount)
         {
             using var mask = _track.UnionMask(_nextToRead);
-            Cv2.Dilate(mask, hole, _kernel);
-        }
-        else
-        {
-            hole.Create(frame.Size(), MatType.CV_8UC1);
-            hole.SetTo(Scalar.All(0));
+            // Dilating only around the element: a large elliptic kernel over the whole frame costs more than the fill.
+            var box = Cv2.BoundingRect(mask);
+            if (box.Width > 0 && box.Height > 0)
+            {
+                var r = _kernel.Width / 2 + 1;
+                var roi = new Rect(box.X - r, box.Y - r, box.Width + 2 * r, box.Height + 2 * r) & new Rect(0, 0, frame.Width, frame.Height);
+                using var src = mask[roi];
+                using var dst = hole[roi];
+                Cv2.Dilate(src, dst, _kernel);
+            }
         }
         _frames[_nextToRead] = new WindowFrame(_nextToRead, frame, hole, Cv2.BoundingRect(hole));
         _nextToRead++;
