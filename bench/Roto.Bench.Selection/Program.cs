@@ -40,7 +40,7 @@ foreach (var (name, negatives) in variants)
         var user = new SimulatedUser(gt, negatives);
         var ious = user.Run(segmenter, frame, $"{name}/{seq}", MaxClicks);
         results[name].Add(ious);
-        if (verbose) Console.WriteLine($"  {name,-14} {seq,-16} " + string.Join(' ', ious.Take(8).Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"  first click {user.FirstClick}");
+        if (verbose) Console.WriteLine($"  {name,-14} {seq,-16} " + string.Join(' ', ious.Take(8).Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"  first click {user.FirstClick.X},{user.FirstClick.Y} (clicks_frame0.csv: {ReferenceClick(seq)})");
     }
 }
 
@@ -54,6 +54,9 @@ foreach (var (name, _) in variants)
     double NoC(double t) => r.Average(x => { var i = Array.FindIndex(x, v => v >= t); return i < 0 ? MaxClicks : i + 1; });
     Console.WriteLine(FormattableString.Invariant($"| {name} | {At(1):0.000} | {At(3):0.000} | {At(5):0.000} | {NoC(0.85):0.00} | {NoC(0.90):0.00} |"));
 }
+
+string ReferenceClick(string seq) =>
+    File.ReadLines(Path.Combine(root, "clicks_frame0.csv")).Select(l => l.Split(',')).FirstOrDefault(f => f[0] == seq) is { } f ? $"{f[2]},{f[3]}" : "-";
 
 if (!args.Contains("--no-latency")) Latency.Measure(segmenter, root, sequences);
 (segmenter as IDisposable)?.Dispose();
