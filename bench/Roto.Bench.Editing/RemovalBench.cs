@@ -20,7 +20,7 @@ public static class RemovalBench
         ("bmx-trees", "05_default_juggle.mp4"),
     ];
 
-    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = true)
+    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = 20)
     {
         var rows = new List<(string Name, string Method, Scores S, double Seconds)>();
         foreach (var (element, background) in Pairs.Where(p => only == null || only.Split(',').Contains(p.Element)))
@@ -37,7 +37,7 @@ public static class RemovalBench
                 var sw = Stopwatch.StartNew();
                 var roto = new List<Mat>();
                 using (var track = new InMemoryMaskTrack(comp.Masks.Select(m => m.Clone()).ToList()))
-                    new FlowGuidedRemover { AlignLocally = alignLocally }.Remove(video, track, (_, f) => roto.Add(f.Clone()), null, CancellationToken.None);
+                    new FlowGuidedRemover { AlignLocally = alignLocally, TrustThreshold = trust }.Remove(video, track, (_, f) => roto.Add(f.Clone()), null, CancellationToken.None);
                 var rotoSeconds = sw.Elapsed.TotalSeconds;
 
                 sw.Restart();

@@ -24,6 +24,9 @@ public sealed class FlowGuidedRemover : IElementRemover
     /// </summary>
     public bool AlignLocally { get; init; }
 
+    /// <summary>Mean grey-level disagreement (0–255) on the band around the hole above which a source is not used there.</summary>
+    public double TrustThreshold { get; init; } = 20;
+
     public void Remove(VideoSource video, IMaskTrack track, OutputFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
     {
         var motionProgress = progress == null ? null : new Progress<double>(p => progress.Report(0.25 * p));
@@ -34,7 +37,7 @@ public sealed class FlowGuidedRemover : IElementRemover
         var radius = (int)Math.Clamp(WindowBudgetBytes / (2 * frameBytes), 2, MaxRadius);
         using var window = new FrameWindow(video, track, radius, holeRadius);
         using var carried = new CarriedInpaint();
-        var completer = new HoleCompleter(path, window, carried, Math.Max(2, holeRadius * 3 / 4)) { AlignLocally = AlignLocally };
+        var completer = new HoleCompleter(path, window, carried, Math.Max(2, holeRadius * 3 / 4)) { AlignLocally = AlignLocally, TrustThreshold = TrustThreshold };
         using var output = new Mat(video.Height, video.Width, MatType.CV_8UC3);
         for (var t = 0; t < video.FrameCount; t++)
         {
@@ -58,6 +61,7 @@ public sealed class FlowGuidedRemover : IElementRemover
 internal sealed class HoleCompleter(CameraPath path, FrameWindow window, CarriedInpaint carried, int feather)
 {
     public bool AlignLocally { get; init; }
+    public double TrustThreshold { get; init; } = 20;
 
     /// <param name="output">Receives the completed frame; holds a copy of the target's frame on entry.</param>
     public void Complete(WindowFrame target, Mat output)
@@ -154,7 +158,7 @@ internal sealed class HoleCompleter(CameraPath path, FrameWindow window, Carried
     /// walking behind the element, water, a scene cut) the band disagrees and those pixels are left for a
     /// nearer frame or for inpainting instead of pasting a ghost from another moment.
     /// </summary>
-    private static Mat Trusted(Mat here, Mat warped, Mat ring, Mat usable)
+    private Mat Trusted(Mat here, Mat warped, Mat ring, Mat usable)
     {
         using var band = new Mat();
         Cv2.BitwiseAnd(ring, usable, band);
@@ -186,9 +190,6 @@ internal sealed class HoleCompleter(CameraPath path, FrameWindow window, Carried
         errFull.ConvertTo(trusted, MatType.CV_8UC1);
         return trusted;
     }
-
-    /// <summary>Mean grey-level disagreement (0–255) above which a source is not trusted.</summary>
-    private const double TrustThreshold = 20;
 
     /// <summary>A band around the hole, outside it, where the target's own background is known.</summary>
     private Mat Ring(Mat hole)
