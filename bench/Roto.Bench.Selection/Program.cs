@@ -8,7 +8,8 @@ using Roto.Vision.Segmentation;
 
 // Simulated-user benchmark of the click segmenter on davis16-dev (frame 0 of each sequence).
 // Arguments: Option=Value to override a FeatureGraphOptions property, --grabcut for the baseline,
-// --no-latency, --only=seq1,seq2, --verbose.
+// --no-latency, --latency-only, --clicks=N (default 20), --labels-only, --only=seq1,seq2, --verbose, --dump=DIR
+// (overlays of the first three masks), --diagnose and --timing (development aids).
 var settings = args.Where(a => a.Contains('=') && !a.StartsWith("--")).ToList();
 var options = BenchOptions.Apply(new FeatureGraphOptions(), settings);
 var verbose = args.Contains("--verbose");
@@ -23,6 +24,7 @@ var root = Path.Combine(TestData.Dir, "davis16-dev");
 var sequences = Directory.GetDirectories(root).Select(Path.GetFileName).Where(s => s != "metric-check" && Directory.Exists(Path.Combine(root, s!, "frames")))
     .Select(s => s!).Where(s => only == null || only.Contains(s)).Order().ToList();
 
+if (args.Contains("--latency-only")) { Latency.Measure(segmenter, root, sequences); return; }
 if (args.Contains("--timing")) { Timing.Run(root); return; }
 if (args.Contains("--diagnose")) { Diagnose.Run((FeatureGraphSegmenter)segmenter, root, sequences); return; }
 

@@ -21,6 +21,8 @@ public sealed record FeatureGraphOptions
     public double ProbeWeight { get; init; } = 0.5;
     /// <summary>Ridge regularisation of the linear probe, relative to the mean diagonal of the Gram matrix.</summary>
     public double Ridge { get; init; } = 0.1;
+    /// <summary>Random projections of the descriptor that the linear probe reads (its cost grows with the square).</summary>
+    public int ProbeDimensions { get; init; } = 256;
     /// <summary>Frames whose analysis is kept for later clicks.</summary>
     public int CachedFrames { get; init; } = 8;
 }

@@ -19,6 +19,9 @@ public sealed class FrameAnalysis
     /// <summary>Descriptor per superpixel, each of <see cref="DescriptorLength"/> floats, row-major.</summary>
     public required float[] Descriptors { get; init; }
     public required int DescriptorLength { get; init; }
+    /// <summary>The descriptors projected to <see cref="ProjectedLength"/> random directions: what the linear probe reads, so that fitting it stays cheap.</summary>
+    public required float[] Projected { get; init; }
+    public required int ProjectedLength { get; init; }
     /// <summary>Pixel count per superpixel.</summary>
     public required int[] Area { get; init; }
     /// <summary>Centroid per superpixel, working pixels.</summary>
@@ -32,6 +35,8 @@ public sealed class FrameAnalysis
 
     public ReadOnlySpan<float> Descriptor(int superpixel) => Descriptors.AsSpan(superpixel * DescriptorLength, DescriptorLength);
 
+    public ReadOnlySpan<float> ProjectedDescriptor(int superpixel) => Projected.AsSpan(superpixel * ProjectedLength, ProjectedLength);
+
     public int ColOf(Click click) => Math.Clamp((int)(click.X * WorkSize.Width), 0, WorkSize.Width - 1);
     public int RowOf(Click click) => Math.Clamp((int)(click.Y * WorkSize.Height), 0, WorkSize.Height - 1);
 
@@ -39,7 +44,7 @@ public sealed class FrameAnalysis
     public int SuperpixelAt(Click click) => Labels[RowOf(click) * WorkSize.Width + ColOf(click)];
 
     /// <summary>Rough memory held, for the cache bound.</summary>
-    public long Bytes => WorkBgr.Length + Labels.Length * 4L + Descriptors.Length * 4L + Count * 64L;
+    public long Bytes => WorkBgr.Length + Labels.Length * 4L + Descriptors.Length * 4L + Projected.Length * 4L + Count * 64L;
 }
 
 /// <summary>Two adjacent superpixels (A &lt; B), the length of their shared boundary in pixels and the mean squared Lab difference across it.</summary>

@@ -89,6 +89,9 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
             offset += map.Channels;
         }
 
+        var projectedLength = Math.Min(descriptorLength, options.ProbeDimensions);
+        var projected = Project(descriptors, count, descriptorLength, projectedLength);
+
         var edges = edgeLength.Select(kv => new SuperpixelEdge((int)(kv.Key >> 32), (int)(kv.Key & 0xffffffff), kv.Value, (float)(edgeContrast[kv.Key] / kv.Value))).ToList();
         var neighbours = new List<int>[count];
         for (var s = 0; s < count; s++) neighbours[s] = [];
@@ -102,6 +105,8 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
             Labels = labels,
             Count = count,
             Descriptors = descriptors,
+            Projected = projected,
+            ProjectedLength = projectedLength,
             DescriptorLength = descriptorLength,
             Area = area,
             Centroid = centroid,
@@ -109,6 +114,33 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
             Edges = edges,
             Neighbours = [.. neighbours.Select(n => n.ToArray())],
         };
+    }
+
+    /// <summary>
+    /// A fixed Gaussian random projection (Johnson–Lindenstrauss): distances and linear separations survive it well,
+    /// and the linear probe's Gram matrix shrinks with the square of the dimensions.
+    /// </summary>
+    private static float[] Project(float[] descriptors, int count, int length, int dimensions)
+    {
+        var random = new Random(20240601);
+        var matrix = new float[length * dimensions];
+        for (var i = 0; i < matrix.Length; i++)
+        {
+            // Box–Muller: a standard normal from two uniforms.
+            var u1 = 1.0 - random.NextDouble();
+            var u2 = random.NextDouble();
+            matrix[i] = (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2) / Math.Sqrt(dimensions));
+        }
+        using var x = new Mat(count, length, MatType.CV_32FC1);
+        Marshal.Copy(descriptors, 0, x.Data, count * length);
+        using var r = new Mat(length, dimensions, MatType.CV_32FC1);
+        Marshal.Copy(matrix, 0, r.Data, matrix.Length);
+        using var product = new Mat();
+        using var none = new Mat();
+        Cv2.Gemm(x, r, 1, none, 0, product);
+        var result = new float[count * dimensions];
+        Marshal.Copy(product.Data, result, 0, result.Length);
+        return result;
     }
 
     private static void Count(Dictionary<long, int> edgeLength, Dictionary<long, double> edgeContrast, int a, int b, double contrast)

@@ -4,7 +4,7 @@ using OpenCvSharp;
 namespace Roto.Vision.Segmentation;
 
 /// <summary>
-/// A ridge-regression classifier on superpixel descriptors (foreground = 1, background = 0), class-balanced, fitted
+/// A ridge-regression classifier on (randomly projected) superpixel descriptors (foreground = 1, background = 0), class-balanced, fitted
 /// in closed form with OpenCV's matrix routines. Unlike nearest-centre models it weighs the feature directions that
 /// separate this element from its surroundings.
 /// </summary>
@@ -14,7 +14,7 @@ public static class LinearProbe
     /// <param name="weights">Per-superpixel sample weight (0 leaves it out).</param>
     public static double[] Fit(FrameAnalysis frame, bool[] labels, double[] weights, double ridge)
     {
-        int n = frame.Count, d = frame.DescriptorLength + 1;
+        int n = frame.Count, d = frame.ProjectedLength + 1;
         double fgWeight = 0, bgWeight = 0;
         for (var s = 0; s < n; s++) { if (labels[s]) fgWeight += weights[s]; else bgWeight += weights[s]; }
         if (fgWeight <= 0 || bgWeight <= 0) return [.. labels.Select(l => l ? 1.0 : 0.0)];
@@ -27,7 +27,7 @@ public static class LinearProbe
             var w = weights[s] / (labels[s] ? fgWeight : bgWeight);
             var root = (float)Math.Sqrt(w);
             var row = x.AsSpan(s * d, d);
-            frame.Descriptor(s).CopyTo(row);
+            frame.ProjectedDescriptor(s).CopyTo(row);
             row[d - 1] = 1;
             System.Numerics.Tensors.TensorPrimitives.Multiply(row, root, row);
             y[s] = labels[s] ? root : 0;
@@ -37,11 +37,12 @@ public static class LinearProbe
         using var ym = new Mat(n, 1, MatType.CV_32FC1);
         Marshal.Copy(y, 0, ym.Data, y.Length);
         using var gram = new Mat();
-        Cv2.MulTransposed(xm, gram, true);
+        using var none = new Mat();
+        Cv2.Gemm(xm, xm, 1, none, 0, gram, GemmFlags.A_T);
         var trace = Cv2.Trace(gram).Val0 / d;
         for (var i = 0; i < d - 1; i++) gram.At<float>(i, i) += (float)(ridge * trace);
         using var rhs = new Mat();
-        Cv2.Gemm(xm, ym, 1, new Mat(), 0, rhs, GemmFlags.A_T);
+        Cv2.Gemm(xm, ym, 1, none, 0, rhs, GemmFlags.A_T);
         using var coef = new Mat();
         Cv2.Solve(gram, rhs, coef, DecompTypes.Cholesky);
         var c = new float[d];
@@ -51,7 +52,7 @@ public static class LinearProbe
         var p = new double[n];
         for (var s = 0; s < n; s++)
         {
-            var score = System.Numerics.Tensors.TensorPrimitives.Dot(frame.Descriptor(s), c.AsSpan(0, d - 1)) + c[d - 1];
+            var score = System.Numerics.Tensors.TensorPrimitives.Dot(frame.ProjectedDescriptor(s), c.AsSpan(0, d - 1)) + c[d - 1];
             p[s] = score;
         }
         double meanFg = 0, meanBg = 0;
