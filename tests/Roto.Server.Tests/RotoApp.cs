@@ -36,6 +36,8 @@ public sealed class RotoApp : WebApplicationFactory<Program>
             ["Roto:AccessKeys:0:AccessKey"] = AccessKey,
             ["Roto:AccessKeys:0:SecretKey"] = SecretKey,
             ["Roto:Limits:RequestsPerMinute"] = "0",
+            // Warnings and errors only: the test output stays readable.
+            ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (k, v) in settings ?? []) _settings[k] = v;
     }
