@@ -32,3 +32,5 @@ RES=$(echo "$Q" | json "['data']['task_result']['videos'][0]['url']")
 OUT=$(mktemp --suffix=.mp4)
 STEP=download;  t curl -sf "$RES" -o "$OUT"
 echo "result: $(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=codec_name,pix_fmt,width,height,nb_read_packets -of csv=p=0 "$OUT"); session total_frame: $FRAMES" >&2
+# The peer, in the same run: a plain ffmpeg transcode of the same clip.
+STEP=ffmpeg-veryfast; t ffmpeg -v error -y -i "$CLIP" -c:v libx264 -preset veryfast "$(mktemp --suffix=.mp4)"

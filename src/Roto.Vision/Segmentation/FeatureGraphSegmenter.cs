@@ -28,6 +28,9 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         _cut = new SuperpixelCut(options);
     }
 
+    /// <summary>Frames whose analysis is cached (for tests and diagnostics).</summary>
+    public int CachedFrameCount => _cache.Count;
+
     public Mat Segment(SegmentRequest request)
     {
         var frame = request.Frame;

@@ -108,7 +108,7 @@ public sealed class FeatureGraphSegmenterTests(SegmenterFixture fixture) : IClas
     }
 
     [Fact]
-    public void A_second_click_on_a_cached_frame_is_cheaper_and_caching_does_not_change_the_mask()
+    public void A_second_click_on_a_frame_reuses_its_cached_analysis_and_caching_does_not_change_the_mask()
     {
         var segmenter = new FeatureGraphSegmenter();
         try
@@ -118,15 +118,14 @@ public sealed class FeatureGraphSegmenterTests(SegmenterFixture fixture) : IClas
             var click = Interior(truth);
             using (segmenter.Segment(new SegmentRequest(frame, [click], "warm-up"))) { }
 
-            var first = Stopwatch.StartNew();
+            // Speed is measured in bench/Roto.Bench.Selection; here the reuse itself is checked.
+            var before = segmenter.CachedFrameCount;
             using var uncachedFirst = segmenter.Segment(new SegmentRequest(frame, [click], "test/camel"));
-            first.Stop();
-            var second = Stopwatch.StartNew();
+            Assert.Equal(before + 1, segmenter.CachedFrameCount);
             using var cachedSecond = segmenter.Segment(new SegmentRequest(frame, [click], "test/camel"));
-            second.Stop();
+            Assert.Equal(before + 1, segmenter.CachedFrameCount);
             using var noCache = segmenter.Segment(new SegmentRequest(frame, [click], null));
-
-            Assert.True(second.Elapsed < first.Elapsed * 0.7, $"first {first.ElapsedMilliseconds} ms, second {second.ElapsedMilliseconds} ms");
+            Assert.Equal(before + 1, segmenter.CachedFrameCount);
             using var diff = new Mat();
             Cv2.Compare(uncachedFirst, cachedSecond, diff, CmpTypes.NE);
             Assert.Equal(0, Cv2.CountNonZero(diff));
