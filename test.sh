@@ -10,8 +10,9 @@ status=0
 dotnet test Roto.slnx -c Release --no-build --logger "console;verbosity=normal" --logger "trx" --results-directory artifacts/test-results \
   -- RunConfiguration.TestSessionTimeout=3000000 2>&1 | tee artifacts/test-output.log || status=$?
 # One closing line with the totals, for people and CI.
-passed=$(grep -Eo 'Passed: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
+count() { grep -Eo "^ +$1: +[0-9]+" artifacts/test-output.log | awk '{s+=$2} END {print s+0}' || true; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 echo "Total: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status

@@ -19,8 +19,11 @@ public sealed class TaskLifecycleTests
         return sid;
     }
 
-    [Fact]
-    public async Task A_task_left_processing_by_a_dead_process_finishes_after_restart()
+    /// <summary>
+    /// Queues a removal with no worker running, then leaves the row as a kill -9 mid-task would: "processing" with
+    /// <paramref name="attempts"/> attempts, and nobody working on it.
+    /// </summary>
+    private static async Task<(string DataDir, string TaskId)> TaskLeftProcessingAsync(int attempts)
     {
         string dataDir, taskId;
         using (var first = new RotoApp(new() { ["Roto:Workers"] = "0" }))
@@ -30,43 +33,33 @@ public sealed class TaskLifecycleTests
             var sid = await SelectedSessionAsync(client);
             taskId = (await Wire.PostAsync(client, B, new { session_id = sid, edit_mode = "removal", prompt = "x" })).Ok().Data["task_id"]!.GetValue<string>();
         }
-        // What a kill -9 mid-task leaves behind: the row says processing and nobody works on it.
-        await using (var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "roto.db")};Pooling=False"))
-        {
-            await db.OpenAsync();
-            var cmd = db.CreateCommand();
-            cmd.CommandText = "UPDATE Tasks SET Status='processing', Attempts=1 WHERE Id=$id";
-            cmd.Parameters.AddWithValue("$id", taskId);
-            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
-        }
+        await using var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "roto.db")};Pooling=False");
+        await db.OpenAsync();
+        var cmd = db.CreateCommand();
+        cmd.CommandText = "UPDATE Tasks SET Status='processing', Attempts=$attempts WHERE Id=$id";
+        cmd.Parameters.AddWithValue("$id", taskId);
+        cmd.Parameters.AddWithValue("$attempts", attempts);
+        Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        return (dataDir, taskId);
+    }
+
+    [Fact]
+    public async Task A_task_left_processing_by_a_dead_process_finishes_after_restart()
+    {
+        var (dataDir, taskId) = await TaskLeftProcessingAsync(attempts: 1);
         using var second = new RotoApp(dataDir: dataDir);
-        using var client2 = second.Client();
-        var done = await Wire.WaitForTaskAsync(client2, taskId, TimeSpan.FromMinutes(3));
+        using var client = second.Client();
+        var done = await Wire.WaitForTaskAsync(client, taskId, TimeSpan.FromMinutes(5));
         Assert.Equal("succeed", done["task_status"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task A_task_interrupted_too_often_fails_with_a_reason()
     {
-        string dataDir, taskId;
-        using (var first = new RotoApp(new() { ["Roto:Workers"] = "0" }))
-        {
-            dataDir = first.DataDir;
-            using var client = first.Client();
-            var sid = await SelectedSessionAsync(client);
-            taskId = (await Wire.PostAsync(client, B, new { session_id = sid, edit_mode = "removal", prompt = "x" })).Ok().Data["task_id"]!.GetValue<string>();
-        }
-        await using (var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "roto.db")};Pooling=False"))
-        {
-            await db.OpenAsync();
-            var cmd = db.CreateCommand();
-            cmd.CommandText = "UPDATE Tasks SET Status='processing', Attempts=3 WHERE Id=$id";
-            cmd.Parameters.AddWithValue("$id", taskId);
-            await cmd.ExecuteNonQueryAsync();
-        }
+        var (dataDir, taskId) = await TaskLeftProcessingAsync(attempts: 3);
         using var second = new RotoApp(dataDir: dataDir);
-        using var client2 = second.Client();
-        var done = await Wire.WaitForTaskAsync(client2, taskId, TimeSpan.FromMinutes(1));
+        using var client = second.Client();
+        var done = await Wire.WaitForTaskAsync(client, taskId, TimeSpan.FromMinutes(1));
         Assert.Equal("failed", done["task_status"]!.GetValue<string>());
         Assert.Contains("interrupted", done["task_status_msg"]!.GetValue<string>());
     }
