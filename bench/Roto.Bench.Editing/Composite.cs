@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using Roto.Media;
+using Roto.Vision;
 
 namespace Roto.Bench.Editing;
 
@@ -36,17 +37,8 @@ public sealed class Composite : IDisposable
             using var alpha = new Mat();
             mask.ConvertTo(alpha, MatType.CV_32FC1, 1 / 255.0);
             Cv2.GaussianBlur(alpha, alpha, new Size(3, 3), 0);
-            using var alpha3 = new Mat();
-            Cv2.Merge([alpha, alpha, alpha], alpha3);
-            using var f = new Mat();
-            using var b = new Mat();
-            fg.ConvertTo(f, MatType.CV_32FC3);
-            bg.ConvertTo(b, MatType.CV_32FC3);
-            Cv2.Subtract(f, b, f);
-            Cv2.Multiply(f, alpha3, f);
-            Cv2.Add(b, f, f);
-            var comp = new Mat();
-            f.ConvertTo(comp, MatType.CV_8UC3);
+            var comp = bg.Clone();
+            AlphaBlend.Into(comp, fg, alpha);
             frames.Add(comp);
             truth.Add(bg);
             masks.Add(mask);

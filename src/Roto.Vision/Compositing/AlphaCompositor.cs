@@ -110,20 +110,8 @@ public sealed class AlphaCompositor : IElementCompositor
             Cv2.Merge([channels[0], channels[1], channels[2]], colour);
             using var alpha = new Mat();
             channels[3].ConvertTo(alpha, MatType.CV_32FC1, 1 / 255.0);
-            using var alpha3 = new Mat();
-            Cv2.Merge([alpha, alpha, alpha], alpha3);
             using var roi = frame[visible];
-            using var fgF = new Mat();
-            using var bgF = new Mat();
-            colour.ConvertTo(fgF, MatType.CV_32FC3);
-            roi.ConvertTo(bgF, MatType.CV_32FC3);
-            using var inv = new Mat();
-            Cv2.Subtract(Scalar.All(1.0), alpha3, inv);
-            using var a = fgF.Mul(alpha3).ToMat();
-            using var b = bgF.Mul(inv).ToMat();
-            using var sum = new Mat();
-            Cv2.Add(a, b, sum);
-            sum.ConvertTo(roi, MatType.CV_8UC3);
+            AlphaBlend.Into(roi, colour, alpha);
         }
         finally
         {

@@ -79,16 +79,7 @@ public sealed class SubjectPainter : IDisposable
         if (sceneLab is { } lab) MatchLight(colour, lab);
 
         using var roi = frame[box];
-        using var alpha3 = new Mat();
-        Cv2.Merge([alpha, alpha, alpha], alpha3);
-        using var f = new Mat();
-        using var b = new Mat();
-        colour.ConvertTo(f, MatType.CV_32FC3);
-        roi.ConvertTo(b, MatType.CV_32FC3);
-        Cv2.Subtract(f, b, f);
-        Cv2.Multiply(f, alpha3, f);
-        Cv2.Add(b, f, b);
-        b.ConvertTo(roi, MatType.CV_8UC3);
+        AlphaBlend.Into(roi, colour, alpha);
     }
 
     /// <summary>

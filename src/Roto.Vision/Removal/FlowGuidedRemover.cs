@@ -209,15 +209,6 @@ internal sealed class HoleCompleter(CameraPath path, FrameWindow window, Carried
         using var alpha = new Mat();
         dist.ConvertTo(alpha, MatType.CV_32FC1, 1.0 / feather);
         Cv2.Min(alpha, Scalar.All(1.0), alpha);
-        using var alpha3 = new Mat();
-        Cv2.Merge([alpha, alpha, alpha], alpha3);
-        using var f = new Mat();
-        using var b = new Mat();
-        fill.ConvertTo(f, MatType.CV_32FC3);
-        here.ConvertTo(b, MatType.CV_32FC3);
-        Cv2.Subtract(f, b, f);
-        Cv2.Multiply(f, alpha3, f);
-        Cv2.Add(b, f, b);
-        b.ConvertTo(here, MatType.CV_8UC3);
+        AlphaBlend.Into(here, fill, alpha);
     }
 }
