@@ -16,8 +16,11 @@ var mode = args.Length > 0 ? args[0] : "mask";
 var only = args.Skip(1).ToHashSet();
 var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
 Directory.CreateDirectory(cache);
-IMaskPropagator propagator = new FlowColourPropagator { WorkingWidth = int.TryParse(Environment.GetEnvironmentVariable("ROTO_BENCH_WIDTH"), out var w) ? w : 320 };
-IClickSegmenter segmenter = new GrabCutClickSegmenter();
+// The served propagator as the server builds it; ROTO_BENCH_FEATURES=1 adds the (opt-in) feature-matching term.
+IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1"
+    ? new FlowColourPropagator { Features = new Roto.Vision.Features.FrameFeatures() }
+    : new FlowColourPropagator();
+IClickSegmenter segmenter = new FeatureGraphSegmenter();
 
 if (mode is "timing" or "all") Timing.Run(propagator);
 foreach (var m in mode == "all" ? ["mask", "click1", "clicks3"] : mode == "timing" ? [] : new[] { mode })

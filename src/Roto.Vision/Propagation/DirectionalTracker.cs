@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using OpenCvSharp.XImgProc;
+using Roto.Vision.Features;
 
 namespace Roto.Vision.Propagation;
 
@@ -16,15 +17,24 @@ internal sealed class DirectionalTracker : IDisposable
     /// <summary>Weight of the colour evidence against the motion prior (log-odds), chosen on the benchmark as a whole.</summary>
     private const float ColourWeight = 1.0f;
 
+    /// <summary>Weight of the feature-matching evidence (log-odds), chosen on the benchmark.</summary>
+    private const float FeatureWeight = 1.0f;
+
+    /// <summary>Mean feature-match probability over a component that keeps it without support from the motion.</summary>
+    private const double MatchedKeep = 0.7;
+
     private readonly ColourModel _colour;
+    private readonly LabelMemory? _memory;
     private readonly double _referenceArea;
     private Mat _prevGray;
     private Mat _prob;
 
     /// <param name="frame">The marked frame at working size, BGR.</param>
     /// <param name="probability">CV_32FC1 in [0, 1] at working size: the element on the marked frame.</param>
-    public DirectionalTracker(Mat frame, Mat probability)
+    /// <param name="features">The marked frame's features, or null to track by motion and colour alone.</param>
+    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null)
     {
+        if (features != null) _memory = new LabelMemory(features, probability);
         using var binary = Binary(probability);
         _colour = new ColourModel(frame, binary);
         _referenceArea = Math.Max(1, Cv2.CountNonZero(binary));
@@ -37,27 +47,31 @@ internal sealed class DirectionalTracker : IDisposable
     public Mat Probability => _prob;
 
     /// <summary>Moves to the next frame in this tracker's direction.</summary>
-    public void Step(Mat frame)
+    /// <param name="features">This frame's features; needed when the tracker was made with features.</param>
+    public void Step(Mat frame, FeatureGrid? features = null)
     {
         var gray = new Mat();
         Cv2.CvtColor(frame, gray, ColorConversionCodes.BGR2GRAY);
         var next = new Mat(frame.Rows, frame.Cols, MatType.CV_32FC1, Scalar.All(0));
+        using (var matched = _memory != null && features != null ? _memory.Predict(features, frame.Size()) : null)
         using (var previous = Binary(_prob))
         {
             var box = Cv2.BoundingRect(previous);
-            if (box.Width > 0 && box.Height > 0) Track(frame, gray, previous, box, next);
+            if (box.Width > 0 && box.Height > 0) Track(frame, gray, previous, box, matched, next);
         }
+        if (_memory != null && features != null) _memory.Remember(features, next);
         _prevGray.Dispose();
         _prevGray = gray;
         _prob.Dispose();
         _prob = next;
     }
 
-    private void Track(Mat frame, Mat gray, Mat previousBinary, Rect box, Mat next)
+    private void Track(Mat frame, Mat gray, Mat previousBinary, Rect box, Mat? matched, Mat next)
     {
         var margin = (int)(0.35 * Math.Max(box.Width, box.Height)) + 12;
         var roi = new Rect(box.X - margin, box.Y - margin, box.Width + 2 * margin, box.Height + 2 * margin)
             .Intersect(new Rect(0, 0, frame.Cols, frame.Rows));
+        if (matched != null) roi = WidenToMatches(matched, roi, box);
 
         // The sharp previous mask is what moves: warping the soft probability again and again would blur it away.
         using var state = new Mat();
@@ -65,12 +79,13 @@ internal sealed class DirectionalTracker : IDisposable
         using var warped = WarpIntoWindow(gray, state, roi);
         using var colour = new Mat();
         using (var window = new Mat(frame, roi)) _colour.Posterior(window, colour);
-        using var fused = Fuse(warped, colour);
+        using var matchedWindow = matched == null ? null : new Mat(matched, roi);
+        using var fused = Fuse(warped, colour, matchedWindow);
 
         using var refined = new Mat();
         using (var guide = new Mat(frame, roi)) CvXImgProc.GuidedFilter(guide, fused, refined, GuideRadius(box), 400, -1);
 
-        using var kept = KeepConsistent(refined, warped);
+        using var kept = KeepConsistent(refined, warped, matchedWindow);
         var area = Cv2.CountNonZero(kept);
         var previousArea = Math.Max(1, Cv2.CountNonZero(previousBinary));
         using var target = new Mat(next, roi);
@@ -90,6 +105,22 @@ internal sealed class DirectionalTracker : IDisposable
         using var capped = new Mat();
         Cv2.Min(soft, 0.45, capped);
         capped.CopyTo(target, notKept);
+    }
+
+    /// <summary>
+    /// Fast elements leave the flow's search window: the window grows to take in the feature matches that lie within
+    /// one element size of it, so the element can be found again where it went.
+    /// </summary>
+    private static Rect WidenToMatches(Mat matched, Rect roi, Rect box)
+    {
+        using var binary = Binary(matched);
+        var reach = Math.Max(box.Width, box.Height);
+        var near = new Rect(roi.X - reach, roi.Y - reach, roi.Width + 2 * reach, roi.Height + 2 * reach)
+            .Intersect(new Rect(0, 0, matched.Cols, matched.Rows));
+        using var window = new Mat(binary, near);
+        var found = Cv2.BoundingRect(window);
+        if (found.Width == 0 || found.Height == 0) return roi;
+        return roi.Union(new Rect(found.X + near.X, found.Y + near.Y, found.Width, found.Height));
     }
 
     /// <summary>Small elements get a small filter so their edges are not smoothed away.</summary>
@@ -128,7 +159,7 @@ internal sealed class DirectionalTracker : IDisposable
     }
 
     /// <summary>Log-odds sum of the motion prior (softened: flow is unsure at the edges) and the colour posterior.</summary>
-    private static unsafe Mat Fuse(Mat warped, Mat colour)
+    private static unsafe Mat Fuse(Mat warped, Mat colour, Mat? matched)
     {
         using var soft = new Mat();
         Cv2.GaussianBlur(warped, soft, new Size(5, 5), 1.5);
@@ -139,11 +170,17 @@ internal sealed class DirectionalTracker : IDisposable
             var w = (float*)soft.Ptr(y);
             var c = (float*)colour.Ptr(y);
             var f = (float*)fused.Ptr(y);
+            var m = matched == null ? null : (float*)matched.Ptr(y);
             for (var x = 0; x < cols1; x++)
             {
                 var pw = Math.Clamp(w[x], 0.02f, 0.98f);
                 var pc = Math.Clamp(c[x], 0.05f, 0.95f);
                 var logit = MathF.Log(pw / (1 - pw)) + ColourWeight * MathF.Log(pc / (1 - pc));
+                if (m != null)
+                {
+                    var pm = Math.Clamp(m[x], 0.03f, 0.97f);
+                    logit += FeatureWeight * MathF.Log(pm / (1 - pm));
+                }
                 f[x] = 1f / (1f + MathF.Exp(-logit));
             }
         }
@@ -151,7 +188,7 @@ internal sealed class DirectionalTracker : IDisposable
     }
 
     /// <summary>The thresholded mask without the pieces that do not continue the warped element.</summary>
-    private static unsafe Mat KeepConsistent(Mat probability, Mat warped)
+    private static unsafe Mat KeepConsistent(Mat probability, Mat warped, Mat? matched)
     {
         using var binary = Binary(probability);
         using var prior = Binary(warped);
@@ -162,15 +199,25 @@ internal sealed class DirectionalTracker : IDisposable
         // One pass counts each component's overlap with the prior; OpenCV has no per-label masked count.
         var overlap = new int[count];
         int rows2 = labels.Rows, cols2 = labels.Cols;
+        // Mass of the feature matches on each component: a piece the features vouch for is kept though the motion lost it.
+        var matchedMass = new double[count];
         for (var y = 0; y < rows2; y++)
         {
             var l = (int*)labels.Ptr(y);
             var p = (byte*)prior.Ptr(y);
+            var m = matched == null ? null : (float*)matched.Ptr(y);
             for (var x = 0; x < cols2; x++)
+            {
                 if (p[x] != 0) overlap[l[x]]++;
+                if (m != null) matchedMass[l[x]] += m[x];
+            }
         }
         var keep = new bool[count];
-        for (var i = 1; i < count; i++) keep[i] = overlap[i] >= 0.3 * stats.At<int>(i, (int)ConnectedComponentsTypes.Area);
+        for (var i = 1; i < count; i++)
+        {
+            var area = stats.At<int>(i, (int)ConnectedComponentsTypes.Area);
+            keep[i] = overlap[i] >= 0.3 * area || matchedMass[i] >= MatchedKeep * area;
+        }
         var kept = new Mat(binary.Size(), MatType.CV_8UC1, Scalar.All(0));
         int rows3 = labels.Rows, cols3 = labels.Cols;
         for (var y = 0; y < rows3; y++)
@@ -196,6 +243,7 @@ internal sealed class DirectionalTracker : IDisposable
     {
         _prevGray.Dispose();
         _prob.Dispose();
+        _memory?.Dispose();
     }
 }
 

@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using Roto.Media;
+using Roto.Vision.Features;
 
 namespace Roto.Vision.Propagation;
 
@@ -13,6 +14,13 @@ public sealed class FlowColourPropagator : IMaskPropagator
 {
     /// <summary>Width of the frames the tracking works on (the height follows the aspect ratio).</summary>
     public int WorkingWidth { get; init; } = 320;
+
+    /// <summary>
+    /// Dense features for feature-matching label propagation (<see cref="LabelMemory"/>); null (the default) tracks by
+    /// motion and colour alone. Off by default: on davis16-dev `mask` it helped car-shadow (0.697 → 0.740) but hurt
+    /// dance-twirl and bmx-trees, and it costs a ResNet-18 pass per frame (README, Tracking).
+    /// </summary>
+    public FrameFeatures? Features { get; init; }
 
     public void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
         IProgress<double>? progress, CancellationToken ct)
@@ -28,8 +36,8 @@ public sealed class FlowColourPropagator : IMaskPropagator
         try
         {
             if (lastMarked >= 0)
-                TrackMarkedSpan(video, size, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
-            StreamFullSize(video, size, tracks, lastMarked, onFrame, progress, ct);
+                TrackMarkedSpan(video, size, Features, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
+            StreamFullSize(video, size, Features, tracks, lastMarked, onFrame, progress, ct);
         }
         finally
         {
@@ -59,10 +67,13 @@ public sealed class FlowColourPropagator : IMaskPropagator
     }
 
     /// <summary>Frames 0 … lastMarked: decoded once at working size, tracked both ways between marked frames.</summary>
-    private static void TrackMarkedSpan(VideoSource video, Size size, Dictionary<int, List<Keyframe>> marks,
+    private static void TrackMarkedSpan(VideoSource video, Size size, FrameFeatures? features, Dictionary<int, List<Keyframe>> marks,
         Dictionary<int, ObjectTrack> tracks, int lastMarked, Action<double> progress, CancellationToken ct)
     {
         var frames = new List<Mat>(lastMarked + 1);
+        // Features of the span's frames, computed when first needed: the gaps visit each frame in both directions.
+        var grids = new FeatureGrid?[lastMarked + 1];
+        FeatureGrid? Grid(int t) => features == null ? null : grids[t] ??= features.Compute(frames[t]);
         try
         {
             using (var reader = video.OpenReader(size.Width, size.Height))
@@ -85,27 +96,27 @@ public sealed class FlowColourPropagator : IMaskPropagator
                 try
                 {
                     // Before the first marked frame: backward only.
-                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0]))
+                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], Grid(keys[0].FrameIndex)))
                     {
                         for (var t = keys[0].FrameIndex - 1; t >= 0; t--)
                         {
                             ct.ThrowIfCancellationRequested();
-                            back.Step(frames[t]);
+                            back.Step(frames[t], Grid(t));
                             track.Store(t, back.Probability);
                         }
                     }
                     for (var i = 0; i < keys.Count; i++)
                     {
                         track.Store(keys[i].FrameIndex, masks[i]);
-                        if (i + 1 < keys.Count) TrackGap(frames, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
+                        if (i + 1 < keys.Count) TrackGap(frames, Grid, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
                     }
                     // After this element's last marked frame: forward, continued later on the streamed frames.
                     var last = keys[^1].FrameIndex;
-                    track.Live = new DirectionalTracker(frames[last], masks[^1]);
+                    track.Live = new DirectionalTracker(frames[last], masks[^1], Grid(last));
                     for (var t = last + 1; t <= lastMarked; t++)
                     {
                         ct.ThrowIfCancellationRequested();
-                        track.Live.Step(frames[t]);
+                        track.Live.Step(frames[t], Grid(t));
                         track.Store(t, track.Live.Probability);
                     }
                 }
@@ -119,31 +130,32 @@ public sealed class FlowColourPropagator : IMaskPropagator
         finally
         {
             foreach (var f in frames) f.Dispose();
+            foreach (var g in grids) g?.Dispose();
         }
     }
 
     /// <summary>Between two marked frames: both directions, blended with weights that fall with distance from their start.</summary>
-    private static void TrackGap(List<Mat> frames, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
+    private static void TrackGap(List<Mat> frames, Func<int, FeatureGrid?> grid, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
     {
         if (to - from < 2) return;
         var backward = new Dictionary<int, Mat>();
         try
         {
-            using (var back = new DirectionalTracker(frames[to], toMask))
+            using (var back = new DirectionalTracker(frames[to], toMask, grid(to)))
             {
                 for (var t = to - 1; t > from; t--)
                 {
                     ct.ThrowIfCancellationRequested();
-                    back.Step(frames[t]);
+                    back.Step(frames[t], grid(t));
                     backward[t] = back.Probability.Clone();
                 }
             }
-            using var forward = new DirectionalTracker(frames[from], fromMask);
+            using var forward = new DirectionalTracker(frames[from], fromMask, grid(from));
             using var blend = new Mat();
             for (var t = from + 1; t < to; t++)
             {
                 ct.ThrowIfCancellationRequested();
-                forward.Step(frames[t]);
+                forward.Step(frames[t], grid(t));
                 var w = (double)(t - from) / (to - from);
                 Cv2.AddWeighted(forward.Probability, 1 - w, backward[t], w, 0, blend);
                 track.Store(t, blend);
@@ -163,7 +175,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// Decoding and tracking run on a worker a few frames ahead of <paramref name="onFrame"/>, which stays on the
     /// caller's thread, so the caller's rendering and encoding overlap the tracking.
     /// </summary>
-    private static void StreamFullSize(VideoSource video, Size size, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private static void StreamFullSize(VideoSource video, Size size, FrameFeatures? features, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         TrackedFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -172,7 +184,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         {
             try
             {
-                Produce(video, size, tracks, lastMarked, ready, cancel.Token);
+                Produce(video, size, features, tracks, lastMarked, ready, cancel.Token);
             }
             finally
             {
@@ -213,7 +225,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         ct.ThrowIfCancellationRequested();
     }
 
-    private static void Produce(VideoSource video, Size size, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private static void Produce(VideoSource video, Size size, FrameFeatures? features, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         System.Collections.Concurrent.BlockingCollection<TrackedFrame> ready, CancellationToken ct)
     {
         using var reader = video.OpenReader();
@@ -226,14 +238,16 @@ public sealed class FlowColourPropagator : IMaskPropagator
             try
             {
                 if (!reader.ReadInto(item.Frame)) { item.Dispose(); break; }
-                if (t > lastMarked && tracks.Values.Any(tr => tr.Live != null))
-                    Cv2.Resize(item.Frame, small, size, 0, 0, InterpolationFlags.Area);
+                var live = t > lastMarked && tracks.Values.Any(tr => tr.Live != null);
+                if (live) Cv2.Resize(item.Frame, small, size, 0, 0, InterpolationFlags.Area);
+                // One feature pass per frame serves every element.
+                using var grid = live ? features?.Compute(small) : null;
                 probabilities.Clear();
                 foreach (var (id, track) in tracks)
                 {
                     if (t > lastMarked && track.Live != null)
                     {
-                        track.Live.Step(small);
+                        track.Live.Step(small, grid);
                         probabilities[id] = track.Live.Probability;
                     }
                     else if (track.Stored(t) is { } stored) probabilities[id] = stored;
