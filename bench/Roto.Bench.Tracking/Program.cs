@@ -9,7 +9,7 @@ using Roto.Vision.Evaluation;
 using Roto.Vision.Propagation;
 using Roto.Vision.Segmentation;
 
-// Usage: Roto.Bench.Tracking [mask|click1|clicks3|timing|all] [sequence ...]
+// Usage: Roto.Bench.Tracking [mask|click1|clicks3|timing|all] [sequence ...] | server [Roto.Server.dll]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.Length > 0 ? args[0] : "mask";
@@ -22,6 +22,13 @@ IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEAT
     : new FlowColourPropagator();
 IClickSegmenter segmenter = new FeatureGraphSegmenter();
 
+if (mode == "server")
+{
+    // bench … server [path/to/Roto.Server.dll] : the Release build of the server, found from the repository root by default.
+    var dll = args.Length > 1 ? args[1] : FindUp("src/Roto.Server/bin/Release/net10.0/Roto.Server.dll");
+    ServerRun.Run(dll, int.TryParse(Environment.GetEnvironmentVariable("ROTO_BENCH_REPEATS"), out var n) ? n : 3);
+    return;
+}
 if (mode is "timing" or "all") Timing.Run(propagator);
 foreach (var m in mode == "all" ? ["mask", "click1", "clicks3"] : mode == "timing" ? [] : new[] { mode })
 {
@@ -42,4 +49,11 @@ foreach (var m in mode == "all" ? ["mask", "click1", "clicks3"] : mode == "timin
     var mj = rows.Average(r => r.J);
     var mf = rows.Average(r => r.F);
     Console.WriteLine($"| **mean** | | | **{mj:F3}** | **{mf:F3}** | **{(mj + mf) / 2:F3}** | |");
+}
+
+static string FindUp(string relative)
+{
+    for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir != null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);
+    throw new FileNotFoundException($"{relative} not found above the current folder; build src/Roto.Server -c Release first");
 }
