@@ -32,7 +32,7 @@ if (mode == "server")
 if (mode is "timing" or "all") Timing.Run(propagator);
 foreach (var m in mode == "all" ? ["mask", "click1", "clicks3"] : mode == "timing" ? [] : new[] { mode })
 {
-    Console.WriteLine($"\n## J&F on davis16-dev, mode `{m}` ({propagator.GetType().Name}, {segmenter.GetType().Name})\n");
+    Console.WriteLine($"\n## J&F on davis16-dev, mode `{m}` ({propagator.GetType().Name}{(Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1" ? " with feature matching" : "")}, {segmenter.GetType().Name})\n");
     Console.WriteLine("| sequence | frames | clicks | J | F | J&F | seconds |");
     Console.WriteLine("|---|---|---|---|---|---|---|");
     var rows = new List<(double J, double F)>();
