@@ -35,7 +35,8 @@ public sealed class FileStore
     /// <summary>The absolute path of a key, refusing any key that would leave the files folder.</summary>
     public string PathOf(string key)
     {
-        if (string.IsNullOrEmpty(key) || key.Contains("..") || key.Contains('\\') || Path.IsPathRooted(key))
+        // A NUL or other control character is never in a key Roto makes, and some file APIs cut or reject at it.
+        if (string.IsNullOrEmpty(key) || key.Contains("..") || key.Contains('\\') || key.Any(char.IsControl) || Path.IsPathRooted(key))
             throw KlingError.NotFound("file not found");
         var full = Path.GetFullPath(Path.Combine(Root, key));
         if (!full.StartsWith(Path.GetFullPath(Root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
