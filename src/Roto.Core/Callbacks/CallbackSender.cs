@@ -11,7 +11,8 @@ namespace Roto.Core.Callbacks;
 
 /// <summary>
 /// Delivers pending callbacks in order per task, retrying with exponential back-off on timeouts and non-2xx answers
-/// until about an hour has passed, then gives up and says so in the log. The webhook-id stays the same across retries.
+/// until about an hour has passed since its first attempt, then gives up and says so in the log. The webhook-id stays the
+/// same across retries.
 /// </summary>
 public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp http, CallbackSignal signal, IOptions<RotoOptions> options,
     ILogger<CallbackSender> log) : BackgroundService
@@ -66,6 +67,9 @@ public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp htt
     private async Task DeliverAsync(CallbackRecord callback, CancellationToken ct)
     {
         var o = options.Value.Callbacks;
+        // The retry budget runs from this callback's own first attempt: one queued behind an earlier callback of the
+        // same task that took the whole budget would otherwise be abandoned after a single try.
+        if (callback.Attempts == 0) callback.FirstAttemptAt = Ids.NowMs();
         callback.Attempts++;
         string? error;
         try
