@@ -47,7 +47,7 @@ public sealed class Ffprobe(MediaTools tools)
         var format = root.TryGetProperty("format", out var f) ? f : default;
         // A still image (png_pipe, jpeg_pipe, image2…) reads as a one-frame "video"; say what it really is.
         if (format.ValueKind == JsonValueKind.Object && Str(format, "format_name") is { } formatName
-            && (formatName.EndsWith("_pipe", StringComparison.Ordinal) || formatName is "image2" or "gif" or "webp"))
+            && (formatName.EndsWith("_pipe", StringComparison.Ordinal) || formatName == "image2"))
             throw new MediaException($"the file is a {Str(v, "codec_name") ?? "still"} image, not a video");
         var duration = Num(format, "duration") ?? Num(v, "duration") ?? 0;
         long? frames = long.TryParse(Str(v, "nb_frames"), out var nf) ? nf : null;

@@ -210,6 +210,29 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
         Assert.Empty(Directory.GetFiles(Path.Combine(app.Roto.DataDir, "files", "tmp")));
     }
 
+    [Fact]
+    public async Task Ffmpeg_that_dies_or_hangs_on_a_click_answers_with_a_server_error_naming_the_tool()
+    {
+        using var client = app.Roto.Client();
+        var sid = await app.SessionAsync(client);
+        Wire.Reply died, hung;
+        try
+        {
+            app.SetMode(app.Ffmpeg, "die");
+            died = await Wire.PostAsync(client, $"{B}/add-selection", new { session_id = sid, frame_index = 10, points = new[] { new { x = 0.5, y = 0.5 } } });
+            app.SetMode(app.Ffmpeg, "hang");
+            hung = await Wire.PostAsync(client, $"{B}/add-selection", new { session_id = sid, frame_index = 11, points = new[] { new { x = 0.5, y = 0.5 } } });
+        }
+        finally
+        {
+            app.SetMode(app.Ffmpeg, null);
+        }
+        died.Error(500, 5000, "ffmpeg was killed by signal 9 while decoding frame 10");
+        hung.Error(504, 5002, "ffmpeg did not deliver frame 11 within 4 s and was stopped");
+        Assert.All(app.HungPids(app.Ffmpeg), pid => Assert.False(IsAlive(pid), $"ffmpeg {pid} was left running"));
+        (await Wire.PostAsync(client, $"{B}/add-selection", new { session_id = sid, frame_index = 10, points = new[] { new { x = 0.5, y = 0.5 } } })).Ok();
+    }
+
     // --- disk, database, callbacks ---
 
     [Fact]
