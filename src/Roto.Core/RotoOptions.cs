@@ -57,6 +57,11 @@ public sealed class LimitOptions
     public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromMinutes(2);
     public long MaxImageBytes { get; set; } = 10L * 1024 * 1024;
     public long MaxRequestBodyBytes { get; set; } = 20L * 1024 * 1024;
+    /// <summary>
+    /// Free space that must stay on the data directory's disk: below it, new files are refused (uploads and
+    /// sessions answer 503/5001, a task fails with a reason) rather than a disk filled to the last byte. 0 turns it off.
+    /// </summary>
+    public long MinFreeDiskBytes { get; set; } = 512L * 1024 * 1024;
 }
 
 public sealed class MediaOptions
@@ -65,5 +70,7 @@ public sealed class MediaOptions
     public string FfprobePath { get; set; } = "ffprobe";
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(20);
     public TimeSpan TranscodeTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>A frame pipe from ffmpeg that delivers nothing this long counts as hung: ffmpeg is killed, the work fails.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
     public string X264Preset { get; set; } = "veryfast";
 }

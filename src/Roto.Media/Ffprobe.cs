@@ -8,11 +8,18 @@ public sealed class Ffprobe(MediaTools tools)
 {
     public async Task<VideoInfo> ProbeAsync(string path, CancellationToken ct = default)
     {
+        if (new FileInfo(path) is { Exists: true, Length: 0 }) throw new MediaException("the file is empty (0 bytes)");
         var result = await ProcessRunner.RunAsync(tools.FfprobePath,
             ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path], tools.ProbeTimeout, ct);
+        ThrowIfCrashed(result, "reading the file");
         if (result.ExitCode != 0)
-            throw new MediaException($"the file is not a readable video ({FirstLine(result.StdErr)})");
+            throw new MediaException($"the file is not a readable video ({MediaMessages.Detail(result.StdErr, path)})");
         return Parse(result.StdOut);
+    }
+
+    private void ThrowIfCrashed(ProcessRunner.Result result, string doing)
+    {
+        if (result.Signal is { } signal) throw MediaToolException.Crashed(Path.GetFileName(tools.FfprobePath), signal, doing);
     }
 
     /// <summary>Parses ffprobe's JSON (-show_format -show_streams).</summary>
@@ -34,9 +41,14 @@ public sealed class Ffprobe(MediaTools tools)
             if (type == "video" && video == null && !attachedPic) video = s;
             if (type == "audio" && audio == null) audio = s;
         }
-        if (video is not { } v) throw new MediaException("the file has no video stream");
+        if (video is not { } v)
+            throw new MediaException(audio != null ? "the file holds only audio; a video stream is needed" : "the file has no video stream");
 
         var format = root.TryGetProperty("format", out var f) ? f : default;
+        // A still image (png_pipe, jpeg_pipe, image2…) reads as a one-frame "video"; say what it really is.
+        if (format.ValueKind == JsonValueKind.Object && Str(format, "format_name") is { } formatName
+            && (formatName.EndsWith("_pipe", StringComparison.Ordinal) || formatName == "image2"))
+            throw new MediaException($"the file is a {Str(v, "codec_name") ?? "still"} image, not a video");
         var duration = Num(format, "duration") ?? Num(v, "duration") ?? 0;
         long? frames = long.TryParse(Str(v, "nb_frames"), out var nf) ? nf : null;
 
@@ -65,8 +77,9 @@ public sealed class Ffprobe(MediaTools tools)
         var result = await ProcessRunner.RunAsync(tools.FfprobePath,
             ["-v", "error", "-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path],
             tools.ProbeTimeout, ct);
+        ThrowIfCrashed(result, "counting frames");
         if (result.ExitCode != 0 || !long.TryParse(result.StdOut.Trim().TrimEnd(','), out var n))
-            throw new MediaException($"could not count the frames of the video ({FirstLine(result.StdErr)})");
+            throw new MediaException($"could not count the frames of the video ({MediaMessages.Detail(result.StdErr, path)})");
         return n;
     }
 
@@ -76,6 +89,7 @@ public sealed class Ffprobe(MediaTools tools)
         var result = await ProcessRunner.RunAsync(tools.FfprobePath,
             ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", path],
             tools.ProbeTimeout, ct);
+        ThrowIfCrashed(result, "reading frame times");
         if (result.ExitCode != 0 || rate.Value <= 0) return false;
         var times = new List<double>();
         foreach (var line in result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -110,9 +124,5 @@ public sealed class Ffprobe(MediaTools tools)
         return double.TryParse(p.GetString(), CultureInfo.InvariantCulture, out var d) ? d : null;
     }
 
-    internal static string FirstLine(string s)
-    {
-        var line = s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "no detail";
-        return line.Length > 200 ? line[..200] : line;
-    }
+    internal static string FirstLine(string s) => MediaMessages.Detail(s);
 }

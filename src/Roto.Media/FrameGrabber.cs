@@ -17,7 +17,15 @@ public static class FrameGrabber
         using var process = new System.Diagnostics.Process { StartInfo = ProcessRunner.StartInfo(video.Tools.FfmpegPath, args, redirectStdin: false) };
         var stderr = new ProcessRunner.TailBuffer(2048);
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) stderr.AppendLine(e.Data); };
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch (Exception ex)
+        {
+            var tool = Path.GetFileName(video.Tools.FfmpegPath);
+            throw new MediaToolException(tool, ToolFailure.NotStarted, $"could not start {tool}: {ex.Message}", ex);
+        }
         process.BeginErrorReadLine();
         var mat = new Mat(video.Height, video.Width, MatType.CV_8UC3);
         try
@@ -34,9 +42,21 @@ public static class FrameGrabber
                 if (n == 0) break;
                 read += n;
             }
-            if (read != length) throw new MediaException($"frame {frameIndex} could not be decoded ({Ffprobe.FirstLine(stderr.ToString())})");
+            if (read != length)
+            {
+                if (process.WaitForExit(video.Tools.ProbeTimeout) && ProcessRunner.SignalOf(process.ExitCode) is { } signal)
+                    throw MediaToolException.Crashed(Path.GetFileName(video.Tools.FfmpegPath), signal, $"decoding frame {frameIndex}");
+                throw new MediaException($"frame {frameIndex} could not be decoded ({MediaMessages.Detail(stderr.ToString(), video.Path)})");
+            }
             System.Runtime.InteropServices.Marshal.Copy(buffer, 0, mat.Data, length);
             return mat;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            mat.Dispose();
+            var tool = Path.GetFileName(video.Tools.FfmpegPath);
+            throw new MediaToolException(tool, ToolFailure.TimedOut,
+                $"{tool} did not deliver frame {frameIndex} within {video.Tools.ProbeTimeout.TotalSeconds:0.#} s and was stopped");
         }
         catch
         {

@@ -6,7 +6,16 @@ namespace Roto.Media;
 /// <summary>Runs a child process to completion with a deadline; the child is killed on timeout or cancellation.</summary>
 public static class ProcessRunner
 {
-    public sealed record Result(int ExitCode, string StdOut, string StdErr);
+    public sealed record Result(int ExitCode, string StdOut, string StdErr)
+    {
+        /// <summary>The signal that ended the child, when one did (a crash, or a kill from outside).</summary>
+        public int? Signal => SignalOf(ExitCode);
+    }
+
+    /// <summary>
+    /// .NET reports a child ended by signal N as exit code 128 + N on Unix; the tools themselves exit with small codes.
+    /// </summary>
+    public static int? SignalOf(int exitCode) => !OperatingSystem.IsWindows() && exitCode is > 128 and <= 128 + 64 ? exitCode - 128 : null;
 
     public static async Task<Result> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct)
     {
@@ -21,7 +30,7 @@ public static class ProcessRunner
         }
         catch (Exception ex)
         {
-            throw new MediaException($"could not start {Path.GetFileName(file)}: {ex.Message}", ex);
+            throw new MediaToolException(Path.GetFileName(file), ToolFailure.NotStarted, $"could not start {Path.GetFileName(file)}: {ex.Message}", ex);
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -36,7 +45,8 @@ public static class ProcessRunner
         {
             Kill(process);
             ct.ThrowIfCancellationRequested();
-            throw new MediaException($"{Path.GetFileName(file)} did not finish within {timeout.TotalSeconds:0} s and was stopped");
+            var tool = Path.GetFileName(file);
+            throw new MediaToolException(tool, ToolFailure.TimedOut, $"{tool} did not finish within {timeout.TotalSeconds:0.#} s and was stopped");
         }
         process.WaitForExit(); // drains the asynchronous readers
         lock (stdout) return new Result(process.ExitCode, stdout.ToString(), stderr.ToString());
@@ -60,7 +70,12 @@ public static class ProcessRunner
     {
         try
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                // SIGKILL cannot be ignored; waiting makes "killed" true when the caller reports it.
+                process.WaitForExit(TimeSpan.FromSeconds(5));
+            }
         }
         catch (InvalidOperationException)
         {

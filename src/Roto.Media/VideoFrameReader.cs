@@ -13,6 +13,10 @@ public sealed class VideoFrameReader : IDisposable
     private readonly Stream _stdout;
     private readonly ProcessRunner.TailBuffer _stderr = new(4096);
     private readonly int _frameBytes;
+    private readonly string _tool;
+    private readonly TimeSpan _stallTimeout;
+    private readonly Timer _watchdog;
+    private volatile bool _stalled;
 
     /// <param name="width">Output width; 0 keeps the video's size (then <paramref name="height"/> must be 0 too).</param>
     public VideoFrameReader(MediaTools tools, string path, int width, int height, bool gray = false, int startFrame = 0, int threads = 0)
@@ -29,6 +33,14 @@ public sealed class VideoFrameReader : IDisposable
         if (threads > 0) args.AddRange(["-threads", threads.ToString()]);
         args.Add("-");
         _process = new Process { StartInfo = ProcessRunner.StartInfo(tools.FfmpegPath, args, redirectStdin: false) };
+        _tool = Path.GetFileName(tools.FfmpegPath);
+        _stallTimeout = tools.StallTimeout;
+        // A hung ffmpeg would block Read forever; killing it closes the pipe, and Read returns.
+        _watchdog = new Timer(_ =>
+        {
+            _stalled = true;
+            ProcessRunner.Kill(_process);
+        });
         _process.ErrorDataReceived += (_, e) => { if (e.Data != null) _stderr.AppendLine(e.Data); };
         try
         {
@@ -36,7 +48,8 @@ public sealed class VideoFrameReader : IDisposable
         }
         catch (Exception ex)
         {
-            throw new MediaException($"could not start ffmpeg: {ex.Message}", ex);
+            _watchdog.Dispose();
+            throw new MediaToolException(_tool, ToolFailure.NotStarted, $"could not start {_tool}: {ex.Message}", ex);
         }
         _process.BeginErrorReadLine();
         _stdout = _process.StandardOutput.BaseStream;
@@ -60,16 +73,31 @@ public sealed class VideoFrameReader : IDisposable
     {
         var span = new Span<byte>((void*)mat.Data, _frameBytes);
         var read = 0;
-        while (read < _frameBytes)
+        // Armed only while waiting for ffmpeg: the caller's own time per frame never counts as a stall.
+        _watchdog.Change(_stallTimeout, Timeout.InfiniteTimeSpan);
+        try
         {
-            var n = _stdout.Read(span[read..]);
-            if (n == 0) break;
-            read += n;
+            while (read < _frameBytes)
+            {
+                var n = _stdout.Read(span[read..]);
+                if (n == 0) break;
+                read += n;
+            }
         }
+        catch (IOException) when (_stalled)
+        {
+        }
+        finally
+        {
+            _watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        if (_stalled)
+            throw new MediaToolException(_tool, ToolFailure.Stalled, $"{_tool} delivered no video frame for {_stallTimeout.TotalSeconds:0.#} s and was stopped");
         if (read == _frameBytes) return true;
+        if (!_process.WaitForExit(_stallTimeout)) ProcessRunner.Kill(_process);
+        if (ProcessRunner.SignalOf(_process.ExitCode) is { } signal) throw MediaToolException.Crashed(_tool, signal, "decoding the video");
         if (read != 0) throw new MediaException("the video ended inside a frame");
-        _process.WaitForExit();
-        if (_process.ExitCode != 0) throw new MediaException($"decoding failed ({Ffprobe.FirstLine(_stderr.ToString())})");
+        if (_process.ExitCode != 0) throw new MediaException($"decoding failed ({MediaMessages.Detail(_stderr.ToString())})");
         return false;
     }
 
@@ -81,6 +109,7 @@ public sealed class VideoFrameReader : IDisposable
 
     public void Dispose()
     {
+        _watchdog.Dispose();
         ProcessRunner.Kill(_process);
         _process.Dispose();
     }

@@ -15,30 +15,24 @@ public sealed class VideoNormalizer(MediaTools tools, Ffprobe probe)
     public async Task<NormalizedVideo> NormalizeAsync(string input, VideoInfo info, FrameRate target, string output, CancellationToken ct = default)
     {
         var copy = await CanCopyAsync(input, info, target, ct);
-        var args = new List<string> { "-v", "error", "-nostdin", "-y", "-i", input, "-map", "0:v:0", "-map", "0:a:0?", "-dn", "-sn" };
-        if (copy)
+        var result = await RunAsync(input, info, target, output, copy, ct);
+        if (copy && (result.ExitCode != 0 || result.StdErr.Trim().Length > 0))
         {
-            args.AddRange(["-c:v", "copy"]);
+            // The demuxer or parser complained while copying (garbage inside, cut short): the copied stream would hold
+            // packets that do not decode to frames, so the frame count would lie. Decoding conceals the damage and
+            // re-encoding gives a clean stream whose every packet is a frame.
+            copy = false;
+            result = await RunAsync(input, info, target, output, copy, ct);
         }
-        else
+        if (result.Signal is { } signal)
         {
-            var filters = new List<string>();
-            if (info.IsInterlaced) filters.Add("yadif");
-            filters.Add($"fps={target.Num}/{target.Den}");
-            filters.Add("scale=trunc(iw/2)*2:trunc(ih/2)*2");
-            filters.Add("setsar=1");
-            args.AddRange(["-vf", string.Join(',', filters), "-c:v", "libx264", "-preset", tools.X264Preset,
-                "-crf", tools.X264Crf.ToString(), "-pix_fmt", "yuv420p", "-profile:v", "high"]);
+            TryDelete(output);
+            throw MediaToolException.Crashed(Path.GetFileName(tools.FfmpegPath), signal, "converting the video");
         }
-        if (tools.Threads > 0) args.AddRange(["-threads", tools.Threads.ToString()]);
-        args.AddRange(info.AudioCodec is "aac" or "mp3" ? ["-c:a", "copy"] : ["-c:a", "aac", "-b:a", "160k"]);
-        args.AddRange(["-movflags", "+faststart", "-f", "mp4", output]);
-
-        var result = await ProcessRunner.RunAsync(tools.FfmpegPath, args, tools.TranscodeTimeout, ct);
         if (result.ExitCode != 0)
         {
             TryDelete(output);
-            throw new MediaException($"the video could not be converted ({Ffprobe.FirstLine(result.StdErr)})");
+            throw new MediaException($"the video could not be converted ({MediaMessages.Detail(result.StdErr, input)})");
         }
 
         var normalized = await probe.ProbeAsync(output, ct);
@@ -50,6 +44,31 @@ public sealed class VideoNormalizer(MediaTools tools, Ffprobe probe)
         }
         return new NormalizedVideo(output, normalized.RFrameRate.Num > 0 ? normalized.RFrameRate : target,
             normalized.Width, normalized.Height, (int)frames, normalized.HasAudio, copy);
+    }
+
+    private Task<ProcessRunner.Result> RunAsync(string input, VideoInfo info, FrameRate target, string output, bool copy, CancellationToken ct)
+    {
+        var args = new List<string> { "-v", "error", "-nostdin", "-y", "-i", input, "-map", "0:v:0", "-map", "0:a:0?", "-dn", "-sn" };
+        if (copy)
+        {
+            args.AddRange(["-c:v", "copy"]);
+        }
+        else
+        {
+            var filters = new List<string>();
+            if (info.IsInterlaced) filters.Add("yadif");
+            filters.Add($"fps={target.Num}/{target.Den}");
+            // yuv420p needs even sides: an odd last column or row is cropped off rather than the picture resampled,
+            // so every kept pixel stays where it was.
+            filters.Add("crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0");
+            filters.Add("setsar=1");
+            args.AddRange(["-vf", string.Join(',', filters), "-c:v", "libx264", "-preset", tools.X264Preset,
+                "-crf", tools.X264Crf.ToString(), "-pix_fmt", "yuv420p", "-profile:v", "high"]);
+        }
+        if (tools.Threads > 0) args.AddRange(["-threads", tools.Threads.ToString()]);
+        args.AddRange(info.AudioCodec is "aac" or "mp3" ? ["-c:a", "copy"] : ["-c:a", "aac", "-b:a", "160k"]);
+        args.AddRange(["-movflags", "+faststart", "-f", "mp4", output]);
+        return ProcessRunner.RunAsync(tools.FfmpegPath, args, tools.TranscodeTimeout, ct);
     }
 
     private async Task<bool> CanCopyAsync(string input, VideoInfo info, FrameRate target, CancellationToken ct) =>

@@ -11,7 +11,8 @@ namespace Roto.Core.Callbacks;
 
 /// <summary>
 /// Delivers pending callbacks in order per task, retrying with exponential back-off on timeouts and non-2xx answers
-/// until about an hour has passed, then gives up and says so in the log. The webhook-id stays the same across retries.
+/// until about an hour has passed since its first attempt, then gives up and says so in the log. The webhook-id stays the
+/// same across retries.
 /// </summary>
 public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp http, CallbackSignal signal, IOptions<RotoOptions> options,
     ILogger<CallbackSender> log) : BackgroundService
@@ -22,8 +23,8 @@ public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp htt
         {
             try
             {
-                var sent = await SendDueAsync(stoppingToken);
-                if (!sent) await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                var (sent, nextDueMs) = await SendDueAsync(stoppingToken);
+                if (!sent) await signal.WaitAsync(UntilNext(nextDueMs), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -37,25 +38,38 @@ public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp htt
         }
     }
 
-    private async Task<bool> SendDueAsync(CancellationToken ct)
+    /// <summary>Sleeps until the next retry is due (a short back-off is kept to the millisecond), at most a second.</summary>
+    private static TimeSpan UntilNext(long? nextDueMs)
+    {
+        var wait = nextDueMs is { } due ? TimeSpan.FromMilliseconds(Math.Max(0, due - Ids.NowMs())) : TimeSpan.FromSeconds(1);
+        return wait < TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1);
+    }
+
+    /// <returns>Whether any callback was sent, and when the next pending one is due.</returns>
+    private async Task<(bool Sent, long? NextDueMs)> SendDueAsync(CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
         var now = Ids.NowMs();
         var pending = await db.Callbacks.Where(c => c.State == "pending").OrderBy(c => c.Id).Take(50).ToListAsync(ct);
         // One task's callbacks go out in order: only the oldest pending one of each task is due.
-        var due = pending.GroupBy(c => c.TaskId).Select(g => g.First()).Where(c => c.NextAttemptAt <= now).ToList();
+        var heads = pending.GroupBy(c => c.TaskId).Select(g => g.First()).ToList();
+        var due = heads.Where(c => c.NextAttemptAt <= now).ToList();
         foreach (var callback in due)
         {
             await DeliverAsync(callback, ct);
             await db.SaveChangesAsync(ct);
         }
-        return due.Count > 0;
+        var waiting = heads.Except(due).Select(c => (long?)c.NextAttemptAt).Min();
+        return (due.Count > 0, waiting);
     }
 
     private async Task DeliverAsync(CallbackRecord callback, CancellationToken ct)
     {
         var o = options.Value.Callbacks;
+        // The retry budget runs from this callback's own first attempt: one queued behind an earlier callback of the
+        // same task that took the whole budget would otherwise be abandoned after a single try.
+        if (callback.Attempts == 0) callback.FirstAttemptAt = Ids.NowMs();
         callback.Attempts++;
         string? error;
         try

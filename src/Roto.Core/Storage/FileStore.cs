@@ -14,9 +14,11 @@ public sealed class FileStore
 {
     public const string UrlPrefix = "/files/";
     private readonly byte[] _signingKey;
+    private readonly IOptions<RotoOptions> _options;
 
     public FileStore(IOptions<RotoOptions> options, DataDirectory dataDir)
     {
+        _options = options;
         Root = Path.Combine(dataDir.Path, "files");
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(TempRoot);
@@ -33,7 +35,8 @@ public sealed class FileStore
     /// <summary>The absolute path of a key, refusing any key that would leave the files folder.</summary>
     public string PathOf(string key)
     {
-        if (string.IsNullOrEmpty(key) || key.Contains("..") || key.Contains('\\') || Path.IsPathRooted(key))
+        // A NUL or other control character is never in a key Roto makes, and some file APIs cut or reject at it.
+        if (string.IsNullOrEmpty(key) || key.Contains("..") || key.Contains('\\') || key.Any(char.IsControl) || Path.IsPathRooted(key))
             throw KlingError.NotFound("file not found");
         var full = Path.GetFullPath(Path.Combine(Root, key));
         if (!full.StartsWith(Path.GetFullPath(Root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
@@ -41,8 +44,30 @@ public sealed class FileStore
         return full;
     }
 
-    /// <summary>A temporary path inside the data directory (same disk, so a final move is atomic).</summary>
-    public string TempPath(string extension) => Path.Combine(TempRoot, $"{Guid.NewGuid():N}{extension}");
+    /// <summary>
+    /// A temporary path inside the data directory (same disk, so a final move is atomic). Every new file starts
+    /// here, so this is where a disk short of space is noticed: see <see cref="EnsureFreeSpace"/>.
+    /// </summary>
+    public string TempPath(string extension)
+    {
+        EnsureFreeSpace();
+        return Path.Combine(TempRoot, $"{Guid.NewGuid():N}{extension}");
+    }
+
+    /// <summary>
+    /// Throws <see cref="InsufficientStorageException"/> when writing <paramref name="bytesToWrite"/> more would leave
+    /// less than Limits.MinFreeDiskBytes free on the data directory's disk.
+    /// </summary>
+    public void EnsureFreeSpace(long bytesToWrite = 0)
+    {
+        var minimum = _options.Value.Limits.MinFreeDiskBytes;
+        if (minimum <= 0) return;
+        var free = FreeBytes();
+        if (free - bytesToWrite < minimum) throw new InsufficientStorageException(free, minimum, bytesToWrite);
+    }
+
+    /// <summary>Bytes this process may still write on the data directory's disk.</summary>
+    public long FreeBytes() => new DriveInfo(Root).AvailableFreeSpace;
 
     /// <summary>Moves a finished file into storage and records its owner.</summary>
     public async Task<StoredFileRecord> AdoptAsync(RotoDb db, string tempPath, string key, string accountId, string kind, string ownerId,

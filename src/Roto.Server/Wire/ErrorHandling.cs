@@ -1,12 +1,15 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Data.Sqlite;
 using Roto.Core;
+using Roto.Core.Storage;
 using Roto.Media;
 
 namespace Roto.Server.Wire;
 
 /// <summary>
 /// Outermost middleware: gives the request its id (header, log scope) and turns every failure into the envelope.
-/// KlingError carries its own code; a body too large is 1201; anything unexpected is 500/5000, logged with the id.
+/// KlingError carries its own code; a body too large is 1201; a disk below its free-space floor or a database locked
+/// past its busy timeout is 503/5001; a hung media tool 504/5002; anything unexpected is 500/5000, logged with the id.
 /// </summary>
 public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> log)
 {
@@ -41,12 +44,37 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
         {
             // The client went away; nobody is left to answer.
         }
+        catch (InsufficientStorageException e)
+        {
+            log.LogError("Refused new files: {Reason}", e.Message);
+            await Envelopes.WriteErrorAsync(http, KlingCodes.Unavailable, "the server is low on disk space; try again later");
+        }
+        catch (MediaToolException e)
+        {
+            // ffmpeg/ffprobe hung or crashed: the server's fault, not the request's.
+            log.LogError(e, "Media tool failure ({Tool}, {Failure})", e.Tool, e.Failure);
+            var code = e.Failure is ToolFailure.TimedOut or ToolFailure.Stalled ? KlingCodes.Timeout : KlingCodes.Internal;
+            await Envelopes.WriteErrorAsync(http, code, $"media processing failed: {e.Message}");
+        }
+        catch (Exception e) when (IsDatabaseBusy(e))
+        {
+            log.LogError(e, "The database stayed locked past its busy timeout");
+            await Envelopes.WriteErrorAsync(http, KlingCodes.Unavailable, "the database is busy; try again in a moment");
+        }
         catch (Exception e)
         {
             log.LogError(e, "Unexpected error");
             var message = e is MediaException ? $"media processing failed: {e.Message}" : "internal error; the request_id is in the server log";
             await Envelopes.WriteErrorAsync(http, KlingCodes.Internal, message);
         }
+    }
+
+    /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6), bare or wrapped by EF Core: another connection held the lock too long.</summary>
+    private static bool IsDatabaseBusy(Exception e)
+    {
+        for (Exception? x = e; x != null; x = x.InnerException)
+            if (x is SqliteException { SqliteErrorCode: 5 or 6 }) return true;
+        return false;
     }
 
     /// <summary>Empty-bodied 404/405 from routing become envelopes: 404/1203 and, for a wrong method, 404/1202.</summary>
