@@ -39,6 +39,7 @@ public static class CoreServices
                 FfprobePath = m.FfprobePath,
                 ProbeTimeout = m.ProbeTimeout,
                 TranscodeTimeout = m.TranscodeTimeout,
+                StallTimeout = m.StallTimeout,
                 X264Preset = m.X264Preset,
             };
         });

@@ -37,7 +37,7 @@ public sealed class SessionService(
 
         VideoInfo info;
         try { info = await probe.ProbeAsync(source.Path, ct); }
-        catch (MediaException ex) { throw KlingError.Invalid($"{field}: {ex.Message}"); }
+        catch (MediaException ex) when (ex is not MediaToolException) { throw KlingError.Invalid($"{field}: {ex.Message}"); }
 
         var profile = InputProfile.ByName(options.Value.Limits.Profile);
         profile.Validate(field, info);
@@ -47,10 +47,12 @@ public sealed class SessionService(
         var temp = files.TempPath(".mp4");
         NormalizedVideo normalized;
         try { normalized = await normalizer.NormalizeAsync(source.Path, info, target, temp, ct); }
-        catch (MediaException ex)
+        catch (Exception ex)
         {
             FileStore.TryDelete(temp);
-            throw KlingError.Invalid($"{field}: {ex.Message}");
+            // A tool that hung or crashed is the server's fault, not the file's: the error mapping answers 5xx for it.
+            if (ex is MediaException and not MediaToolException) throw KlingError.Invalid($"{field}: {ex.Message}");
+            throw;
         }
 
         var now = Ids.NowMs();

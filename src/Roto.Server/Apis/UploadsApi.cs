@@ -52,6 +52,7 @@ public static class UploadsApi
         var extension = image != null ? (image.Format == "png" ? ".png" : ".jpg") : SafeExtension(file.FileName);
         var contentType = image != null ? $"image/{image.Format}" : extension == ".mov" ? "video/quicktime" : "video/mp4";
 
+        files.EnsureFreeSpace(file.Length);
         var uploadId = Ids.New();
         var temp = files.TempPath(extension);
         try
