@@ -1,7 +1,7 @@
 using Roto.Bench.Editing;
 using Roto.Media;
 
-// Usage (from the repository root): dotnet run -c Release --project bench/Roto.Bench.Editing -- [removal|timing|sheets|all] [--frames N] [--only element,element] [--align] [--trust GREY_LEVELS]
+// Usage (from the repository root): dotnet run -c Release --project bench/Roto.Bench.Editing -- [removal|timing|profile|api|sheets|all] [--api] [--server URL --key KEY] [--runs N] [--frames N] [--only element,element] [--align] [--trust GREY_LEVELS]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var framesArg = Array.IndexOf(args, "--frames");
 var maxFrames = framesArg >= 0 ? int.Parse(args[framesArg + 1]) : 50;
@@ -10,9 +10,24 @@ var only = onlyArg >= 0 ? args[onlyArg + 1] : null;
 var trustArg = Array.IndexOf(args, "--trust");
 var trust = trustArg >= 0 ? double.Parse(args[trustArg + 1], System.Globalization.CultureInfo.InvariantCulture) : 20;
 var tools = new MediaTools();
+var cvThreadsArg = Array.IndexOf(args, "--cv-threads");
+if (cvThreadsArg >= 0) OpenCvSharp.Cv2.SetNumThreads(int.Parse(args[cvThreadsArg + 1]));
+Console.WriteLine($"OpenCV threads: {OpenCvSharp.Cv2.GetNumThreads()}");
 var outDir = Path.Combine("bench", "out");
 Directory.CreateDirectory(outDir);
 
-if (what is "removal" or "all") RemovalBench.Run(tools, maxFrames, outDir, only, alignLocally: args.Contains("--align"), trust: trust);
+var serverArg = Array.IndexOf(args, "--server");
+var keyArg = Array.IndexOf(args, "--key");
+var runsArg = Array.IndexOf(args, "--runs");
+// The API modes use a running server (--server URL --key KEY) or start this repository's own (relaxed input profile:
+// the removal composites are 854x480 lossless files that Kling's profile rejects; 01_dog.mp4 passes either profile).
+RotoServer StartServer() => serverArg >= 0
+    ? RotoServer.Existing(args[serverArg + 1], keyArg >= 0 ? args[keyArg + 1] : throw new ArgumentException("--server needs --key"))
+    : RotoServer.Start(new Dictionary<string, string> { ["Roto:Limits:Profile"] = "relaxed" });
+using var server = what is "all" || args.Contains("--api") || what == "api" ? StartServer() : null;
+
+if (what is "removal" or "all") RemovalBench.Run(tools, maxFrames, outDir, only, alignLocally: args.Contains("--align"), trust: trust, server: server);
+if (what is "api" or "all") ApiBench.RunTiming(server!, runsArg >= 0 ? int.Parse(args[runsArg + 1]) : 3);
 if (what is "timing" or "all") TimingBench.Run(tools, outDir);
+if (what is "profile") ProfileBench.Run(tools, reuseTrack: args.Contains("--reuse-track"), removalOnly: args.Contains("--removal-only"));
 if (what is "sheets" or "all") SheetsBench.Run(tools, outDir, maxFrames);

@@ -20,7 +20,8 @@ public static class RemovalBench
         ("bmx-trees", "05_default_juggle.mp4"),
     ];
 
-    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = 20)
+    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = 20,
+        RotoServer? server = null)
     {
         var rows = new List<(string Name, string Method, Scores S, double Seconds)>();
         foreach (var (element, background) in Pairs.Where(p => only == null || only.Split(',').Contains(p.Element)))
@@ -49,15 +50,33 @@ public static class RemovalBench
                 var delogo = LosslessVideo.Filter(video, $"delogo=x={box.X}:y={box.Y}:w={box.Width}:h={box.Height}", Path.Combine(tmp, "delogo.mkv"));
                 var delogoSeconds = sw.Elapsed.TotalSeconds;
 
+                // End to end: the composite uploaded to the server, one click where a person would put it (the point of
+                // the frame-0 true mask farthest from its edge), a removal task that tracks the click itself, the result
+                // downloaded (so the server's H.264 normalisation and result encode are part of the score).
+                var api = new List<Mat>();
+                var apiSeconds = 0.0;
+                if (server != null)
+                {
+                    sw.Restart();
+                    var resultPath = Path.Combine(tmp, "api.mp4");
+                    ApiBench.Removal(server, server.Upload(video.Path), ApiBench.InteriorClick(comp.Masks[0]), previewFirst: false, downloadTo: resultPath);
+                    using (var reader = new VideoFrameReader(tools, resultPath, video.Width, video.Height)) api.AddRange(reader.Frames());
+                    apiSeconds = sw.Elapsed.TotalSeconds;
+                }
+
+                var before = rows.Count;
                 rows.Add((comp.Name, "roto", Metrics.Score(roto, comp.Truth, regions), rotoSeconds));
                 rows.Add((comp.Name, "telea", Metrics.Score(telea, comp.Truth, regions), teleaSeconds));
                 rows.Add((comp.Name, "delogo", Metrics.Score(delogo, comp.Truth, regions), delogoSeconds));
-                foreach (var r in rows.TakeLast(3)) Print(r);
+                if (server != null) rows.Add((comp.Name, "roto-api", Metrics.Score(api, comp.Truth, regions), apiSeconds));
+                foreach (var r in rows.Skip(before)) Print(r);
 
-                ContactSheet.Save(Path.Combine(outDir, $"removal-composite-{element}.png"),
-                        [("composite", comp.Frames), ("roto", roto), ("telea", telea), ("delogo", delogo), ("truth", comp.Truth)],
+                List<(string, IReadOnlyList<Mat>)> sheet = [("composite", comp.Frames), ("roto", roto), ("telea", telea), ("delogo", delogo)];
+                if (server != null) sheet.Add(("roto api (1 click)", api));
+                sheet.Add(("truth", comp.Truth));
+                ContactSheet.Save(Path.Combine(outDir, $"removal-composite-{element}.png"), sheet,
                         [0, comp.Frames.Count / 3, 2 * comp.Frames.Count / 3, comp.Frames.Count - 1]);
-                foreach (var m in roto.Concat(telea).Concat(delogo).Concat(regions)) m.Dispose();
+                foreach (var m in roto.Concat(telea).Concat(delogo).Concat(api).Concat(regions)) m.Dispose();
             }
             finally
             {
@@ -66,6 +85,7 @@ public static class RemovalBench
         }
 
         Console.WriteLine();
+        if (server != null) Console.WriteLine("roto-api: through the HTTP API (server with Roto:Limits:Profile=relaxed, as the composites are 854x480 FFV1), one click, tracked by the server, scored on the downloaded H.264 result");
         Console.WriteLine("| method | PSNR region (dB) | SSIM region | PSNR frame (dB) | SSIM frame | flicker (truth) | seconds |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var g in rows.GroupBy(r => r.Method))

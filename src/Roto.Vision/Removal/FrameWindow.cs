@@ -48,14 +48,17 @@ public sealed class FrameWindow : IDisposable
     public int Radius { get; }
 
     /// <summary>Makes frames center−Radius … center+Radius available and forgets older ones.</summary>
-    public void MoveTo(int center)
+    public void MoveTo(int center) => MoveTo(center, center);
+
+    /// <summary>Makes frames first−Radius … last+Radius available and forgets older ones.</summary>
+    public void MoveTo(int first, int last)
     {
-        foreach (var old in _frames.Keys.Where(k => k < center - Radius).ToList())
+        foreach (var old in _frames.Keys.Where(k => k < first - Radius).ToList())
         {
             _frames[old].Dispose();
             _frames.Remove(old);
         }
-        while (!_ended && _nextToRead <= center + Radius && _nextToRead < _video.FrameCount) ReadNext();
+        while (!_ended && _nextToRead <= last + Radius && _nextToRead < _video.FrameCount) ReadNext();
     }
 
     public WindowFrame? Get(int index) => _frames.GetValueOrDefault(index);

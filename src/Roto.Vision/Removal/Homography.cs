@@ -22,6 +22,8 @@ public sealed class Homography
 
     public static Homography Scale(double s) => new([s, 0, 0, 0, s, 0, 0, 0, 1]);
 
+    public static Homography Scale(double sx, double sy) => new([sx, 0, 0, 0, sy, 0, 0, 0, 1]);
+
     /// <summary>Rotation by <paramref name="radians"/> and uniform scale about the origin.</summary>
     public static Homography Similarity(double scale, double radians, double dx, double dy)
     {
