@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Roto.TestSupport;
 using Xunit.Abstractions;
 
 namespace Roto.Crash.Tests;
@@ -16,10 +17,10 @@ public sealed class KillNineTests(CrashFixture data, ITestOutputHelper output) :
     public async Task Killed_during_an_upload()
     {
         var uploadsBefore = CountFiles("upload");
-        using (var server = await data.StartAsync())
+        using (var server = await data.RunningOrStartAsync())
         using (var client = server.Client())
         {
-            var part = new StallingFileContent(await File.ReadAllBytesAsync(data.Clip));
+            var part = new StallingFileContent(await File.ReadAllBytesAsync(TestData.Clip("01_dog.mp4")));
             var form = new MultipartFormDataContent { { part, "file", "clip.mp4" } };
             var upload = client.PostAsync("v1/uploads", form);
             await part.HalfSent.WaitAsync(TimeSpan.FromSeconds(30));
@@ -39,7 +40,7 @@ public sealed class KillNineTests(CrashFixture data, ITestOutputHelper output) :
     {
         var sessionsBefore = CountFiles("normalized");
         using (var source = new StallingSource(data.Clip))
-        using (var server = await data.StartAsync())
+        using (var server = await data.RunningOrStartAsync())
         using (var client = server.Client())
         {
             var init = client.PostAsync($"{Api.B}/init-selection", JsonContent(new JsonObject { ["video_url"] = source.Url }));
@@ -56,7 +57,7 @@ public sealed class KillNineTests(CrashFixture data, ITestOutputHelper output) :
     [Fact]
     public async Task Killed_during_a_preview_selection()
     {
-        using (var server = await data.StartAsync())
+        using (var server = await data.RunningOrStartAsync())
         using (var client = server.Client())
         {
             var preview = client.PostAsync($"{Api.B}/preview-selection", JsonContent(new JsonObject { ["session_id"] = data.PreviewSession }));
@@ -65,22 +66,19 @@ public sealed class KillNineTests(CrashFixture data, ITestOutputHelper output) :
             server.Kill9();
             await Assert.ThrowsAnyAsync<Exception>(() => preview);
         }
-        var (server2, client2) = await RestartAndCheckAsync(keepRunning: true);
-        using (server2)
-        using (client2)
-        {
-            // The session survived the crash: previewing it again works and is served.
-            var res = (await Api.PreviewAsync(client2, data.PreviewSession))["res"]!;
-            await Api.DownloadHashAsync(client2, res["video"]!.GetValue<string>());
-            await Api.DownloadHashAsync(client2, res["tracking_output"]!.GetValue<string>());
-        }
+        await RestartAndCheckAsync();
+        // The session survived the crash: previewing it again works and is served.
+        using var again = data.Running!.Client();
+        var res = (await Api.PreviewAsync(again, data.PreviewSession))["res"]!;
+        await Api.DownloadHashAsync(again, res["video"]!.GetValue<string>());
+        await Api.DownloadHashAsync(again, res["tracking_output"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Killed_during_a_removal_task()
     {
         string taskId;
-        using (var server = await data.StartAsync())
+        using (var server = await data.RunningOrStartAsync())
         using (var client = server.Client())
         {
             taskId = await Api.RemoveAsync(client, data.TaskSession);
@@ -100,44 +98,31 @@ public sealed class KillNineTests(CrashFixture data, ITestOutputHelper output) :
     /// <summary>
     /// Starts the server again on the same data and checks what a crash must not break: every task ends (a failure
     /// says why), every result served before is served with the same bytes, and the sweeper leaves only owned files.
+    /// The restarted server stays up for the next scenario.
     /// </summary>
-    private async Task<(ServerProcess, HttpClient)> RestartAndCheckAsync(bool keepRunning = false)
+    private async Task RestartAndCheckAsync()
     {
         var started = DateTime.UtcNow;
-        var server = await data.StartAsync();
-        var client = server.Client();
-        try
+        var server = data.Running = await data.StartAsync();
+        using var client = server.Client();
+        foreach (var row in data.Audit.Tasks())
         {
-            foreach (var row in data.Audit.Tasks())
+            var task = await Api.WaitForTaskAsync(client, row.Id, TaskTime);
+            if (task["task_status"]!.GetValue<string>() == "failed")
             {
-                var task = await Api.WaitForTaskAsync(client, row.Id, TaskTime);
-                var status = task["task_status"]!.GetValue<string>();
-                if (status == "failed")
-                {
-                    Assert.False(string.IsNullOrWhiteSpace(task["task_status_msg"]?.GetValue<string>()), $"task {row.Id} failed without a reason");
-                    continue;
-                }
-                var hash = await Api.DownloadHashAsync(client, Api.ResultUrl(task));
-                if (data.ResultHashes.TryGetValue(row.Id, out var before)) Assert.Equal(before, hash);
-                else data.ResultHashes[row.Id] = hash;
+                Assert.False(string.IsNullOrWhiteSpace(task["task_status_msg"]?.GetValue<string>()), $"task {row.Id} failed without a reason");
+                continue;
             }
-            Assert.DoesNotContain(data.Audit.Tasks(), t => t.Status is "processing" or "submitted");
+            var hash = await Api.DownloadHashAsync(client, Api.ResultUrl(task));
+            if (data.ResultHashes.TryGetValue(row.Id, out var before)) Assert.Equal(before, hash);
+            else data.ResultHashes[row.Id] = hash;
+        }
+        Assert.DoesNotContain(data.Audit.Tasks(), t => t.Status is "processing" or "submitted");
 
-            await WaitUntilAsync(() => data.Audit.UnownedFiles().Count == 0 && data.Audit.TempFolders() == 1,
-                "the sweeper to leave only owned files and the live process's temporary folder", TimeSpan.FromSeconds(30),
-                () => $"unowned: {string.Join("; ", data.Audit.UnownedFiles())}; temporary folders: {data.Audit.TempFolders()}");
-            output.WriteLine($"recovered and clean {(DateTime.UtcNow - started).TotalSeconds:0.0} s after the restart");
-            if (keepRunning) return (server, client);
-        }
-        catch
-        {
-            client.Dispose();
-            server.Dispose();
-            throw;
-        }
-        client.Dispose();
-        server.Dispose();
-        return (null!, null!);
+        await WaitUntilAsync(() => data.Audit.UnownedFiles().Count == 0 && data.Audit.TempFolders() == 1,
+            "the sweeper to leave only owned files and the live process's temporary folder", TimeSpan.FromSeconds(30),
+            () => $"unowned: {string.Join("; ", data.Audit.UnownedFiles())}; temporary folders: {data.Audit.TempFolders()}");
+        output.WriteLine($"recovered and clean {(DateTime.UtcNow - started).TotalSeconds:0.0} s after the restart");
     }
 
     private int CountFiles(string kind) => Directory.Exists(Path.Combine(data.DataDir, "files", kind))

@@ -13,6 +13,7 @@ public sealed class ServerProcess : IDisposable
     public const string ApiKey = "crash-test-key";
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private bool _disposed;
 
     private ServerProcess(Process process, Uri baseAddress, StreamWriter log)
     {
@@ -23,7 +24,7 @@ public sealed class ServerProcess : IDisposable
 
     public Uri BaseAddress { get; }
     public int Pid => _process.Id;
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _disposed || _process.HasExited;
 
     /// <summary>Starts the server on <paramref name="dataDir"/> and waits until /health answers.</summary>
     public static async Task<ServerProcess> StartAsync(string dataDir, string logPath, IReadOnlyDictionary<string, string>? settings = null)
@@ -91,7 +92,7 @@ public sealed class ServerProcess : IDisposable
     /// <summary>SIGKILL to the server process alone, as <c>kill -9 PID</c>: no shutdown code runs, its ffmpeg children are orphaned.</summary>
     public void Kill9()
     {
-        if (_process.HasExited) return;
+        if (HasExited) return;
         _process.Kill(entireProcessTree: false);
         _process.WaitForExit(10_000);
         lock (_log) _log.WriteLine($"--- SIGKILL {DateTime.UtcNow:O}");
@@ -99,7 +100,9 @@ public sealed class ServerProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
         Kill9();
+        _disposed = true;
         _process.Dispose();
         lock (_log) _log.Dispose();
     }
