@@ -16,6 +16,7 @@ public sealed class LoadOptions
         Options: --accounts N (default: number of keys, or 4; soak 8)  --minutes M (load 1, soak 10)
                  --pid PID (server process to sample when not started here)  --clip FILE (default: a 2.5 s 720p cut
                  of 01_dog.mp4)  --poll-ms 1000  --port 18080  --profile kling|relaxed  --out FILE (markdown report)
+                 --server-env NAME=VALUE (repeatable; environment of a server started here, e.g. DOTNET_gcServer=0)
         """;
 
     public bool Soak { get; private set; }
@@ -30,6 +31,8 @@ public sealed class LoadOptions
     public int Port { get; private set; } = 18080;
     public string Profile { get; private set; } = "kling";
     public string? Out { get; private set; }
+    /// <summary>Environment of a server started here (--server-env NAME=VALUE, repeatable), e.g. GC or malloc settings.</summary>
+    public List<string> ServerEnv { get; } = [];
 
     public static LoadOptions Parse(string[] args)
     {
@@ -51,6 +54,7 @@ public sealed class LoadOptions
                 case "--port": o.Port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--profile": o.Profile = Next(); break;
                 case "--out": o.Out = Next(); break;
+                case "--server-env": o.ServerEnv.Add(Next()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}\n{Usage}");
             }
         }

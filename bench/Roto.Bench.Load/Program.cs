@@ -23,7 +23,7 @@ if (o.Start)
 {
     keys = Enumerable.Range(0, o.Accounts).Select(i => $"load-account-{i}-{Guid.NewGuid():N}").ToList();
     Console.WriteLine($"starting ./run.sh on port {o.Port} with {keys.Count} keys (log: {work}/server.log) ...");
-    host = await ServerHost.StartAsync(RepoRoot(), keys, o.Port, o.Profile, Path.Combine(work, "server.log"));
+    host = await ServerHost.StartAsync(RepoRoot(), keys, o.Port, o.Profile, Path.Combine(work, "server.log"), o.ServerEnv);
     baseUrl = host.BaseUrl;
     pid = host.Pid;
 }
@@ -69,7 +69,7 @@ try
     var report = new StringBuilder();
     report.AppendLine($"## Roto load: {(o.Soak ? "soak" : "load")}, {o.Accounts} accounts, {o.Minutes} min (+ flows in progress: {elapsed.TotalMinutes:0.00} min in all)");
     report.AppendLine();
-    report.AppendLine($"command: `{Environment.CommandLine}`; load average at start `{load0}`, at end `{load1}`; {Environment.ProcessorCount} cores");
+    report.AppendLine($"command: `{string.Join(' ', args)}`; load average at start `{load0}`, at end `{load1}`; {Environment.ProcessorCount} cores");
     report.AppendLine();
     report.AppendLine($"flows completed: {stats.Flows}, failed: {stats.FailedFlows}; throughput {stats.Flows / elapsed.TotalMinutes:0.00} flows/min; " +
                       $"errors {stats.Errors}; 429 back-offs {stats.Backoffs}");

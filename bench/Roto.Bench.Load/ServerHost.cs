@@ -19,7 +19,8 @@ public sealed class ServerHost : IDisposable
     public string DataDir { get; }
     public int Pid => _process.Id;
 
-    public static async Task<ServerHost> StartAsync(string repoRoot, IReadOnlyList<string> keys, int port, string profile, string logPath)
+    public static async Task<ServerHost> StartAsync(string repoRoot, IReadOnlyList<string> keys, int port, string profile, string logPath,
+        IEnumerable<string> environment)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), $"roto-load-{Guid.NewGuid():N}");
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -34,6 +35,12 @@ public sealed class ServerHost : IDisposable
         for (var i = 0; i < keys.Count; i++) psi.ArgumentList.Add($"--Roto:ApiKeys:{i}={keys[i]}");
         // Quiet request logs: the load would otherwise spend the server's CPU on the console.
         psi.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        foreach (var pair in environment)
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"--server-env {pair}: expected NAME=VALUE");
+            psi.Environment[pair[..eq]] = pair[(eq + 1)..];
+        }
 
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = Process.Start(psi)!;

@@ -49,6 +49,33 @@ public sealed class DataDirAudit(string dataDir)
         Directory.EnumerateFiles(Path.Combine(Files, "tmp"), "*", SearchOption.AllDirectories)
             .Where(p => Path.GetFileName(p) != ".lock").Select(p => Path.GetRelativePath(Files, p)).ToList();
 
+    /// <summary>
+    /// Leaves what a process killed right after storing a task's result, before marking the task done, would leave:
+    /// a recorded result file owned by the task. Returns its path. (The window is too short to hit with a real kill.)
+    /// </summary>
+    public string PlantResultOfKilledAttempt(string taskId, string accountId)
+    {
+        var key = $"result/{DateTime.UtcNow:yyyyMMdd}/planted-{taskId}.mp4";
+        var path = Path.Combine(Files, key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, new byte[4096]);
+        using var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "roto.db")};Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "INSERT INTO Files (Key, AccountId, Kind, OwnerId, ContentType, Size, CreatedAt, ExpiresAt) " +
+                          "VALUES ($key, $account, 'result', $task, 'video/mp4', 4096, $now, $expires)";
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        cmd.Parameters.AddWithValue("$key", key);
+        cmd.Parameters.AddWithValue("$account", accountId);
+        cmd.Parameters.AddWithValue("$task", taskId);
+        cmd.Parameters.AddWithValue("$now", now);
+        cmd.Parameters.AddWithValue("$expires", now + 86_400_000);
+        cmd.ExecuteNonQuery();
+        return path;
+    }
+
+    public string AccountOf(string taskId) => Query($"SELECT AccountId FROM Tasks WHERE Id = '{taskId}'", r => r.GetString(0)).Single();
+
     private List<T> Query<T>(string sql, Func<SqliteDataReader, T> read)
     {
         using var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "roto.db")};Mode=ReadOnly;Pooling=False");

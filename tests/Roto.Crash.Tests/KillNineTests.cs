@@ -88,7 +88,9 @@ public sealed class KillNineTests(CrashFixture data, ITestOutputHelper output) :
             server.Kill9();
         }
         Assert.Equal("processing", data.Audit.Tasks().Single(t => t.Id == taskId).Status);
+        var planted = data.Audit.PlantResultOfKilledAttempt(taskId, data.Audit.AccountOf(taskId));
         await RestartAndCheckAsync();
+        Assert.False(File.Exists(planted), "the result of the killed attempt must not outlive the retry");
         var row = data.Audit.Tasks().Single(t => t.Id == taskId);
         Assert.Equal("succeed", row.Status);
         Assert.Equal(2, row.Attempts);
