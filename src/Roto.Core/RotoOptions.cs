@@ -21,6 +21,11 @@ public sealed class RotoOptions
     public TimeSpan ResultLifetime { get; set; } = TimeSpan.FromDays(30);
     public TimeSpan UploadLifetime { get; set; } = TimeSpan.FromHours(24);
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How old a file without an owner must be before the sweeper removes it: a live request may be between writing
+    /// a file and recording it. Temporary folders of dead processes are removed at once (their lock is gone).
+    /// </summary>
+    public TimeSpan OrphanFileAge { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>Edit tasks run at once by this process; 0 makes an API-only process that runs none.</summary>
     public int Workers { get; set; } = 1;
     /// <summary>How many times a task interrupted by a restart is started again before it fails.</summary>

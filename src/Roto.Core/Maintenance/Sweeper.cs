@@ -62,20 +62,71 @@ public sealed class Sweeper(IServiceScopeFactory scopes, IOptions<RotoOptions> o
         var expiredUploads = await db.Files.Where(f => f.Kind == "upload" && f.ExpiresAt < now).Select(f => f.OwnerId).ToListAsync(ct);
         foreach (var id in expiredUploads) await files.DeleteOwnedByAsync(db, id, ct);
 
-        var orphans = await DeleteOrphanFilesAsync(db, files, ct);
-        if (expiredSessions.Count + oldTasks.Count + expiredUploads.Count + orphans > 0)
-            log.LogInformation("Sweep removed {Sessions} sessions, {Tasks} tasks, {Uploads} uploads, {Orphans} orphan files",
-                expiredSessions.Count, oldTasks.Count, expiredUploads.Count, orphans);
+        var grace = options.Value.OrphanFileAge;
+        var ownerless = await DeleteOwnerlessFilesAsync(db, files, now - (long)grace.TotalMilliseconds, ct);
+        var orphans = DeleteAbandonedTempFolders(files, grace) + await DeleteOrphanFilesAsync(db, files, grace, ct);
+        if (expiredSessions.Count + oldTasks.Count + expiredUploads.Count + ownerless + orphans > 0)
+            log.LogInformation("Sweep removed {Sessions} sessions, {Tasks} tasks, {Uploads} uploads, {Ownerless} files of vanished owners, {Orphans} orphan files",
+                expiredSessions.Count, oldTasks.Count, expiredUploads.Count, ownerless, orphans);
     }
 
-    /// <summary>Files on disk with no record (older than a few minutes, so work in progress is left alone).</summary>
-    private static async Task<int> DeleteOrphanFilesAsync(RotoDb db, FileStore files, CancellationToken ct)
+    /// <summary>
+    /// Recorded files whose session or task was never saved: a process killed between storing a file and saving its
+    /// owner (an init, a preview, a task's reference images) leaves such records behind, and nothing else would
+    /// ever expire them. Uploads own themselves and expire on their own.
+    /// </summary>
+    private static async Task<int> DeleteOwnerlessFilesAsync(RotoDb db, FileStore files, long createdBefore, CancellationToken ct)
+    {
+        var sessionFiles = await db.Files
+            .Where(f => (f.Kind == "normalized" || f.Kind == "preview") && f.CreatedAt < createdBefore && !db.Sessions.Any(s => s.Id == f.OwnerId))
+            .ToListAsync(ct);
+        var taskFiles = await db.Files
+            .Where(f => (f.Kind == "result" || f.Kind == "image") && f.CreatedAt < createdBefore && !db.Tasks.Any(t => t.Id == f.OwnerId))
+            .ToListAsync(ct);
+        var ownerless = sessionFiles.Concat(taskFiles).ToList();
+        foreach (var f in ownerless) FileStore.TryDelete(files.PathOf(f.Key));
+        db.Files.RemoveRange(ownerless);
+        await db.SaveChangesAsync(ct);
+        return ownerless.Count;
+    }
+
+    /// <summary>The temporary folders of processes that are gone (killed mid-upload, mid-init, mid-preview, mid-task).</summary>
+    private static int DeleteAbandonedTempFolders(FileStore files, TimeSpan grace)
+    {
+        var removed = 0;
+        if (!Directory.Exists(files.TempParent)) return 0;
+        foreach (var dir in Directory.EnumerateDirectories(files.TempParent))
+        {
+            if (string.Equals(Path.GetFullPath(dir), Path.GetFullPath(files.TempRoot), StringComparison.Ordinal)) continue;
+            if (!InstanceTempDirectory.IsAbandoned(dir, grace)) continue;
+            var count = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count(f => Path.GetFileName(f) != InstanceTempDirectory.LockFileName);
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                removed += count;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Files on disk with no record, older than <paramref name="grace"/> so that a file between its final move and its
+    /// record is left alone. Instance temporary folders are handled by their locks, not here.
+    /// </summary>
+    private static async Task<int> DeleteOrphanFilesAsync(RotoDb db, FileStore files, TimeSpan grace, CancellationToken ct)
     {
         var known = (await db.Files.Select(f => f.Key).ToListAsync(ct)).ToHashSet();
-        var cutoff = DateTime.UtcNow - TimeSpan.FromMinutes(5);
+        var cutoff = DateTime.UtcNow - grace;
+        var tempFolder = Path.GetFullPath(files.TempParent) + Path.DirectorySeparatorChar;
         var removed = 0;
         foreach (var path in Directory.EnumerateFiles(files.Root, "*", SearchOption.AllDirectories))
         {
+            var full = Path.GetFullPath(path);
+            var inInstanceFolder = full.StartsWith(tempFolder, StringComparison.Ordinal)
+                && Path.GetRelativePath(tempFolder, full).Contains(Path.DirectorySeparatorChar);
+            if (inInstanceFolder) continue;
             var key = Path.GetRelativePath(files.Root, path).Replace(Path.DirectorySeparatorChar, '/');
             if (known.Contains(key) || File.GetLastWriteTimeUtc(path) > cutoff) continue;
             FileStore.TryDelete(path);

@@ -10,23 +10,27 @@ namespace Roto.Core.Storage;
 /// Files under {DataDir}/files, recorded with their owner, and the signed, expiring URLs that serve them.
 /// A URL is /files/{key}?exp={unix seconds}&amp;sig={HMAC-SHA256(key|exp)}.
 /// </summary>
-public sealed class FileStore
+public sealed class FileStore : IDisposable
 {
     public const string UrlPrefix = "/files/";
     private readonly byte[] _signingKey;
     private readonly IOptions<RotoOptions> _options;
+    private readonly InstanceTempDirectory _temp;
 
     public FileStore(IOptions<RotoOptions> options, DataDirectory dataDir)
     {
         _options = options;
         Root = Path.Combine(dataDir.Path, "files");
         Directory.CreateDirectory(Root);
-        Directory.CreateDirectory(TempRoot);
+        _temp = InstanceTempDirectory.Claim(TempParent);
         _signingKey = dataDir.Secret("url-signing.key", 32);
     }
 
     public string Root { get; }
-    public string TempRoot => Path.Combine(Root, "tmp");
+    /// <summary>Holds one folder per running process (see <see cref="InstanceTempDirectory"/>).</summary>
+    public string TempParent => Path.Combine(Root, "tmp");
+    /// <summary>This process's own temporary folder.</summary>
+    public string TempRoot => _temp.Path;
 
     /// <summary>A new key under a kind folder: kind/yyyyMMdd/id.ext.</summary>
     public static string NewKey(string kind, string id, string extension) =>
@@ -130,6 +134,9 @@ public sealed class FileStore
         var path = Uri.UnescapeDataString(uri.AbsolutePath);
         return path.StartsWith(UrlPrefix, StringComparison.Ordinal) ? path[UrlPrefix.Length..] : null;
     }
+
+    /// <summary>Releases this process's claim on its temporary folder; the next sweep removes what is left in it.</summary>
+    public void Dispose() => _temp.Dispose();
 
     private string Sign(string key, long exp)
     {

@@ -113,6 +113,7 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, I
         var callbacks = scope.ServiceProvider.GetRequiredService<CallbackQueue>();
         var pipeline = scope.ServiceProvider.GetRequiredService<EditPipeline>();
         var task = await db.Tasks.FirstAsync(t => t.Id == taskId, ct);
+        await DeleteResultsOfInterruptedAttemptsAsync(db, files, taskId, ct);
         var started = DateTime.UtcNow;
         log.LogInformation("Task {TaskId} ({Mode}) started, attempt {Attempt}", taskId, task.RequestJson.Contains("\"removal\"") ? "removal" : "edit", task.Attempts);
 
@@ -164,6 +165,19 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, I
             await saver.CancelAsync();
             await FailAsync(db, callbacks, taskId, ex);
         }
+    }
+
+    /// <summary>
+    /// A task that runs has no result yet: a result stored by an attempt that was killed before it could mark the task
+    /// done would otherwise stay on disk, owned but never served, until the task expires.
+    /// </summary>
+    private static async Task DeleteResultsOfInterruptedAttemptsAsync(RotoDb db, FileStore files, string taskId, CancellationToken ct)
+    {
+        var stale = await db.Files.Where(f => f.OwnerId == taskId && f.Kind == "result").ToListAsync(ct);
+        if (stale.Count == 0) return;
+        foreach (var f in stale) FileStore.TryDelete(files.PathOf(f.Key));
+        db.Files.RemoveRange(stale);
+        await db.SaveChangesAsync(ct);
     }
 
     private async Task FailAsync(RotoDb db, CallbackQueue callbacks, string taskId, Exception ex)
