@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using Roto.Core;
 using Roto.Core.Data;
@@ -26,40 +28,30 @@ public static class UploadsApi
         if (!http.Request.HasFormContentType || !(http.Request.ContentType?.Contains("multipart/form-data") ?? false))
             throw KlingError.Invalid("the upload must be multipart/form-data with a field named file");
 
-        IFormCollection form;
+        // The body is streamed straight into this process's temporary folder instead of through ReadFormAsync, whose
+        // buffer file lives in ASPNETCORE_TEMP, outside the data directory, where a killed process would leave it.
+        files.EnsureFreeSpace(http.Request.ContentLength ?? 0);
+        var temp = files.TempPath(".part");
         try
         {
-            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limits.MaxUploadBytes, ValueCountLimit = 16 }, ct);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
-        {
-            throw new KlingError(KlingCodes.BadRequest, $"the multipart body is malformed: {ex.Message}");
-        }
-        var file = form.Files.GetFile("file") ?? throw KlingError.Invalid("file is required (multipart field \"file\")");
-        if (file.Length == 0) throw KlingError.Invalid("file is empty");
-        if (file.Length > limits.MaxUploadBytes) throw KlingError.Invalid($"file is larger than {limits.MaxUploadBytes / (1024 * 1024)} MB");
+            var fileName = await ReceiveFileAsync(http, temp, limits.MaxUploadBytes, ct);
+            var length = new FileInfo(temp).Length;
+            if (length == 0) throw KlingError.Invalid("file is empty");
 
-        var head = new byte[64 * 1024];
-        int headLength;
-        await using (var s = file.OpenReadStream()) headLength = await s.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
-        var image = ImageHeader.Read(head.AsSpan(0, headLength));
-        if (image != null)
-        {
-            // Refuse decompression bombs now, before anyone decodes them.
-            if ((long)image.Width * image.Height > ReferenceImages.MaxPixels || image.Width <= 0 || image.Height <= 0)
-                throw KlingError.Invalid($"file claims {image.Width}×{image.Height} pixels, more than Roto decodes");
-        }
-        var extension = image != null ? (image.Format == "png" ? ".png" : ".jpg") : SafeExtension(file.FileName);
-        var contentType = image != null ? $"image/{image.Format}" : extension == ".mov" ? "video/quicktime" : "video/mp4";
+            var head = new byte[64 * 1024];
+            int headLength;
+            await using (var s = File.OpenRead(temp)) headLength = await s.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
+            var image = ImageHeader.Read(head.AsSpan(0, headLength));
+            if (image != null)
+            {
+                // Refuse decompression bombs now, before anyone decodes them.
+                if ((long)image.Width * image.Height > ReferenceImages.MaxPixels || image.Width <= 0 || image.Height <= 0)
+                    throw KlingError.Invalid($"file claims {image.Width}×{image.Height} pixels, more than Roto decodes");
+            }
+            var extension = image != null ? (image.Format == "png" ? ".png" : ".jpg") : SafeExtension(fileName);
+            var contentType = image != null ? $"image/{image.Format}" : extension == ".mov" ? "video/quicktime" : "video/mp4";
 
-        files.EnsureFreeSpace(file.Length);
-        var uploadId = Ids.New();
-        var temp = files.TempPath(extension);
-        try
-        {
-            await using (var target = File.Create(temp))
-            await using (var source = file.OpenReadStream())
-                await source.CopyToAsync(target, ct);
+            var uploadId = Ids.New();
             var key = FileStore.NewKey("upload", uploadId, extension);
             var record = await files.AdoptAsync(db, temp, key, ApiGate.AccountOf(http), "upload", uploadId, contentType, options.Value.UploadLifetime, ct);
             var url = MultiElementsApi.FileUrl(http, files, key, record.ExpiresAt);
@@ -69,6 +61,40 @@ public static class UploadsApi
         {
             FileStore.TryDelete(temp);
         }
+    }
+
+    /// <summary>Copies the multipart field "file" to <paramref name="target"/>, at most <paramref name="maxBytes"/>; returns its file name.</summary>
+    private static async Task<string?> ReceiveFileAsync(HttpContext http, string target, long maxBytes, CancellationToken ct)
+    {
+        var boundary = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
+        if (string.IsNullOrWhiteSpace(boundary)) throw new KlingError(KlingCodes.BadRequest, "the multipart body is malformed: no boundary");
+        var reader = new MultipartReader(boundary, http.Request.Body);
+        try
+        {
+            for (var fields = 0; await reader.ReadNextSectionAsync(ct) is { } section; fields++)
+            {
+                if (fields >= 16) throw new KlingError(KlingCodes.BadRequest, "the multipart body has too many fields");
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !disposition.IsFileDisposition() || disposition.Name.Value?.Trim('"') != "file")
+                    continue;
+                await using var output = File.Create(target);
+                var buffer = new byte[81920];
+                long total = 0;
+                int n;
+                while ((n = await section.Body.ReadAsync(buffer, ct)) > 0)
+                {
+                    total += n;
+                    if (total > maxBytes) throw KlingError.Invalid($"file is larger than {maxBytes / (1024 * 1024)} MB");
+                    await output.WriteAsync(buffer.AsMemory(0, n), ct);
+                }
+                return HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
+        {
+            throw new KlingError(KlingCodes.BadRequest, $"the multipart body is malformed: {ex.Message}");
+        }
+        throw KlingError.Invalid("file is required (multipart field \"file\")");
     }
 
     private static string SafeExtension(string? name)
