@@ -8,7 +8,7 @@ using Roto.Vision.Segmentation;
 
 // Simulated-user benchmark of the click segmenter on davis16-dev (frame 0 of each sequence).
 // Arguments: Option=Value to override a FeatureGraphOptions property, --grabcut for the baseline,
-// --no-latency, --latency-only, --clicks=N (default 20), --labels-only, --only=seq1,seq2, --verbose, --dump=DIR
+// --no-latency, --latency-only (in process), --http-only (add-selection through the server), --clicks=N (default 20), --labels-only, --only=seq1,seq2, --verbose, --dump=DIR
 // (overlays of the first three masks), --diagnose and --timing (development aids).
 var settings = args.Where(a => a.Contains('=') && !a.StartsWith("--")).ToList();
 var options = BenchOptions.Apply(new FeatureGraphOptions(), settings);
@@ -25,6 +25,7 @@ var sequences = Directory.GetDirectories(root).Select(Path.GetFileName).Where(s 
     .Select(s => s!).Where(s => only == null || only.Contains(s)).Order().ToList();
 
 if (args.Contains("--latency-only")) { Latency.Measure(segmenter, root, sequences); return; }
+if (args.Contains("--http-only")) { await HttpLatency.MeasureAsync(root, sequences); return; }
 if (args.Contains("--timing")) { Timing.Run(root); return; }
 if (args.Contains("--diagnose")) { Diagnose.Run((FeatureGraphSegmenter)segmenter, root, sequences); return; }
 
@@ -62,3 +63,4 @@ string ReferenceClick(string seq) =>
 
 if (!args.Contains("--no-latency")) Latency.Measure(segmenter, root, sequences);
 (segmenter as IDisposable)?.Dispose();
+if (!args.Contains("--no-latency")) await HttpLatency.MeasureAsync(root, sequences);

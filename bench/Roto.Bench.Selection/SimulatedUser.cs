@@ -49,7 +49,7 @@ public sealed class SimulatedUser(Mat groundTruth, bool negatives)
                 prediction?.Dispose();
                 prediction = segmenter.Segment(new SegmentRequest(frame, clicks, cacheKey));
                 ious[k] = Iou(prediction, groundTruth);
-                if (DumpDir != null && k < 3) Dump(frame, prediction, clicks, Path.Combine(DumpDir, $"{cacheKey.Replace('/', '_')}_{k + 1}.jpg"));
+                if (DumpDir != null && k < 5) Dump(frame, prediction, clicks, Path.Combine(DumpDir, $"{cacheKey.Replace('/', '_')}_{k + 1}.jpg"));
             }
         }
         finally

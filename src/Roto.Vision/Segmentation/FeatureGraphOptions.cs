@@ -12,17 +12,33 @@ public sealed record FeatureGraphOptions
     /// <summary>Weight of the Lab colour part of a superpixel descriptor relative to each unit-length feature part.</summary>
     public float ColourWeight { get; init; } = 0.6f;
     /// <summary>Which ResNet stages describe a superpixel.</summary>
-    public int[] FeatureStrides { get; init; } = [16, 32];
+    public int[] FeatureStrides { get; init; } = [8, 16, 32];
     /// <summary>Weight of the smoothness term against the appearance term in the graph cut.</summary>
-    public double Smoothness { get; init; } = 0.3;
+    public double Smoothness { get; init; } = 0.1;
     /// <summary>Appearance-model re-estimations (GrabCut-style) per request.</summary>
     public int Iterations { get; init; } = 3;
     /// <summary>Share of the linear probe (fitted on the previous cut) in the appearance term after the first cut.</summary>
-    public double ProbeWeight { get; init; } = 0.5;
+    public double ProbeWeight { get; init; } = 0.8;
     /// <summary>Ridge regularisation of the linear probe, relative to the mean diagonal of the Gram matrix.</summary>
     public double Ridge { get; init; } = 0.1;
     /// <summary>Random projections of the descriptor that the linear probe reads (its cost grows with the square).</summary>
     public int ProbeDimensions { get; init; } = 256;
+    /// <summary>Which labeller cuts the superpixels: "replay" (graph cuts replayed so that corrections are monotone), "graphcut" or "geodesic".</summary>
+    public string Labeller { get; init; } = "replay";
+    /// <summary>Geodesic distance at which the frame's edge starts, in descriptor-distance units.</summary>
+    public double BorderOffset { get; init; } = 0.5;
+    /// <summary>Exponent on the descriptor difference of adjacent superpixels in the geodesic step cost.</summary>
+    public double GeodesicPower { get; init; } = 1.0;
+    /// <summary>Constant part of the geodesic step cost.</summary>
+    public double GeodesicStep { get; init; } = 0.02;
+    /// <summary>Whether what an include click adds is also limited to the superpixels geodesically nearer to it than to the background.</summary>
+    public bool LimitGeodesic { get; init; } = true;
+    /// <summary>How far what an include click adds may reach from it, as a share of the selection's extent; 0 = no limit.</summary>
+    public double Reach { get; init; } = 0.5;
+    /// <summary>Width in working pixels of the band around the superpixel outline where GrabCut may move the edge; 0 uses the guided filter only.</summary>
+    public int GrabCutBand { get; init; } = 12;
+    /// <summary>GrabCut iterations of the edge refinement.</summary>
+    public int GrabCutIterations { get; init; } = 2;
     /// <summary>Frames whose analysis is kept for later clicks.</summary>
     public int CachedFrames { get; init; } = 8;
 }

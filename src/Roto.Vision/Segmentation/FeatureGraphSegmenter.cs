@@ -17,6 +17,9 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
     private readonly Lazy<ResNetFeatureExtractor> _features;
     private readonly FrameAnalysisCache _cache;
     private readonly SuperpixelCut _cut;
+    private readonly GeodesicLabeller _geodesic;
+    private readonly ClickReplay _replay;
+    private readonly MaskReplay _maskReplay;
 
     public FeatureGraphSegmenter() : this(new FeatureGraphOptions()) { }
 
@@ -26,6 +29,9 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         _features = new(() => new ResNetFeatureExtractor(options.FeatureStrides, modelPath));
         _cache = new FrameAnalysisCache(options.CachedFrames);
         _cut = new SuperpixelCut(options);
+        _geodesic = new GeodesicLabeller(options);
+        _maskReplay = new MaskReplay((frame, clicks) => RefineAtWorkingSize(frame, _replay!.Label(frame, clicks), clicks), options.Reach);
+        _replay = new ClickReplay(_cut.Label, options.LimitGeodesic ? _geodesic.Label : null, options.Reach);
     }
 
     /// <summary>Frames whose analysis is cached (for tests and diagnostics).</summary>
@@ -37,8 +43,18 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         if (!request.Clicks.Any(c => c.Include)) return new Mat(frame.Rows, frame.Cols, MatType.CV_8UC1, Scalar.All(0));
 
         var analysis = Analysis(request);
-        var labels = _cut.Label(analysis, request.Clicks);
-        return Refine(analysis, labels, request.Clicks);
+        if (_options.GrabCutBand > 0 && _options.Labeller == "replay")
+        {
+            using var work = _maskReplay.Mask(analysis, request.Clicks);
+            return ToFrame(analysis, work);
+        }
+        var labels = _options.Labeller switch
+        {
+            "graphcut" => _cut.Label(analysis, request.Clicks),
+            "geodesic" => _geodesic.Label(analysis, request.Clicks),
+            _ => _replay.Label(analysis, request.Clicks),
+        };
+        return _options.GrabCutBand > 0 ? RefineWithGrabCut(analysis, labels, request.Clicks) : Refine(analysis, labels, request.Clicks);
     }
 
     /// <summary>The frame's analysis, from the cache when this frame was clicked before.</summary>
@@ -83,6 +99,45 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
 
         using var full = new Mat();
         Cv2.Resize(refined, full, analysis.FrameSize, 0, 0, InterpolationFlags.Linear);
+        using var full255 = new Mat();
+        Cv2.Threshold(full, full255, 0.5, 255, ThresholdTypes.Binary);
+        var mask = new Mat();
+        full255.ConvertTo(mask, MatType.CV_8UC1);
+        return mask;
+    }
+
+    private Mat RefineWithGrabCut(FrameAnalysis analysis, bool[] labels, IReadOnlyList<Click> clicks)
+    {
+        using var work = RefineAtWorkingSize(analysis, labels, clicks);
+        return ToFrame(analysis, work);
+    }
+
+    /// <summary>GrabCut in a band around the superpixel selection, keeping the regions of the include clicks; working size.</summary>
+    private Mat RefineAtWorkingSize(FrameAnalysis analysis, bool[] labels, IReadOnlyList<Click> clicks)
+    {
+        int w = analysis.WorkSize.Width, h = analysis.WorkSize.Height;
+        var hard = new byte[w * h];
+        for (var i = 0; i < hard.Length; i++) hard[i] = labels[analysis.Labels[i]] ? (byte)255 : (byte)0;
+        using var selection = new Mat(h, w, MatType.CV_8UC1);
+        Marshal.Copy(hard, 0, selection.Data, hard.Length);
+        using var guide = new Mat(h, w, MatType.CV_8UC3);
+        Marshal.Copy(analysis.WorkBgr, 0, guide.Data, analysis.WorkBgr.Length);
+        using var cut = GrabCutRefiner.Refine(guide, selection, clicks, _options.GrabCutBand, _options.GrabCutIterations);
+        return KeepClickedRegions(cut, analysis, labels, clicks);
+    }
+
+    /// <summary>A working-size 0/255 mask to the frame's size, its edges smoothed along the image's edges by a guided filter.</summary>
+    private static Mat ToFrame(FrameAnalysis analysis, Mat keep)
+    {
+        int w = analysis.WorkSize.Width, h = analysis.WorkSize.Height;
+        using var guide = new Mat(h, w, MatType.CV_8UC3);
+        Marshal.Copy(analysis.WorkBgr, 0, guide.Data, analysis.WorkBgr.Length);
+        using var soft = new Mat();
+        keep.ConvertTo(soft, MatType.CV_32FC1, 1 / 255.0);
+        using var smooth = new Mat();
+        CvXImgProc.GuidedFilter(guide, soft, smooth, 2, GuideEps, -1);
+        using var full = new Mat();
+        Cv2.Resize(smooth, full, analysis.FrameSize, 0, 0, InterpolationFlags.Linear);
         using var full255 = new Mat();
         Cv2.Threshold(full, full255, 0.5, 255, ThresholdTypes.Binary);
         var mask = new Mat();

@@ -33,6 +33,12 @@ public sealed class FrameAnalysis
     /// <summary>Adjacent superpixel ids per superpixel.</summary>
     public required int[][] Neighbours { get; init; }
 
+    /// <summary>Superpixel labels already computed for click sequences on this frame (see <see cref="ClickReplay"/>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, bool[]> Memo { get; } = new();
+
+    /// <summary>Refined working-resolution masks already computed for click sequences on this frame (see <see cref="MaskReplay"/>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> MaskMemo { get; } = new();
+
     public ReadOnlySpan<float> Descriptor(int superpixel) => Descriptors.AsSpan(superpixel * DescriptorLength, DescriptorLength);
 
     public ReadOnlySpan<float> ProjectedDescriptor(int superpixel) => Projected.AsSpan(superpixel * ProjectedLength, ProjectedLength);
