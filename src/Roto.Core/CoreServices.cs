@@ -61,6 +61,7 @@ public static class CoreServices
         services.AddSingleton<TrackBuilder>();
 
         services.AddSingleton<SessionLocks>();
+        services.AddSingleton<ComputeGate>();
         services.AddSingleton<FrameCache>();
         services.AddScoped<SessionService>();
         services.AddScoped<PreviewService>();

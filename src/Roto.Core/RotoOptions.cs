@@ -67,6 +67,8 @@ public sealed class LimitOptions
     /// sessions answer 503/5001, a task fails with a reason) rather than a disk filled to the last byte. 0 turns it off.
     /// </summary>
     public long MinFreeDiskBytes { get; set; } = 512L * 1024 * 1024;
+    /// <summary>Heavy synchronous jobs (init, clicks, previews) run at once; more wait their turn. 0 = the core count (at least 2).</summary>
+    public int InteractiveConcurrency { get; set; }
 }
 
 public sealed class MediaOptions

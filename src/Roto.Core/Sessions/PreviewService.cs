@@ -21,6 +21,7 @@ public sealed class PreviewService(
     FileStore files,
     TrackBuilder trackBuilder,
     MediaTools tools,
+    ComputeGate gate,
     ILogger<PreviewService> log)
 {
     /// <summary>
@@ -41,6 +42,7 @@ public sealed class PreviewService(
         var keys = await sessions.KeyframeMasksAsync(sessionId, ct);
         if (keys.Count == 0) throw KlingError.Invalid("session_id: nothing is selected yet; call add-selection first");
 
+        using var slot = await gate.EnterAsync(ct);
         var video = sessions.VideoOf(session);
         var keyframes = ToKeyframes(keys, session);
         var firstMarked = keys.Min(k => k.FrameIndex);

@@ -23,6 +23,7 @@ public sealed class SessionService(
     IClickSegmenter segmenter,
     FrameCache frameCache,
     SessionLocks locks,
+    ComputeGate gate,
     ILogger<SessionService> log)
 {
     public const int MaxMarkedFrames = 10;
@@ -35,6 +36,7 @@ public sealed class SessionService(
             ? await mediaSource.FromVideoIdAsync(db, videoId, accountId, ct)
             : await mediaSource.FromUrlAsync(db, "video_url", videoUrl!, accountId, options.Value.Limits.MaxDownloadBytes, ct);
 
+        using var slot = await gate.EnterAsync(ct);
         VideoInfo info;
         try { info = await probe.ProbeAsync(source.Path, ct); }
         catch (MediaException ex) when (ex is not MediaToolException) { throw KlingError.Invalid($"{field}: {ex.Message}"); }
@@ -174,6 +176,7 @@ public sealed class SessionService(
             if (stored != null) db.FrameMasks.Remove(stored);
             return;
         }
+        using var slot = await gate.EnterAsync(ct);
         using var frame = await FrameAsync(session, frameIndex, ct);
         var clicks = points.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Select(p => new Click(p.X, p.Y, p.Label != 0)).ToList();
         using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, $"{session.Id}/{frameIndex}"));
