@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/prerequisites.sh
 dotnet build src/Roto.Server -c Release -nologo -v quiet
-# glibc otherwise keeps native memory freed by OpenCV and ONNX Runtime in one 64 MB heap per thread, and the
-# resident size climbs under load (bench/Roto.Bench.Load); fewer arenas and earlier trimming keep it flat.
-export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-262144} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-262144}
+# glibc otherwise opens up to 8 heaps per core and keeps native memory freed by OpenCV and ONNX Runtime in each, so
+# the resident size climbs under concurrent load (bench/Roto.Bench.Load). A fixed mmap threshold would flatten it
+# further but maps and faults in every frame buffer afresh: previews ran 5x slower with it.
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 exec dotnet src/Roto.Server/bin/Release/net10.0/Roto.Server.dll --contentRoot "$PWD/src/Roto.Server/bin/Release/net10.0" "$@"
