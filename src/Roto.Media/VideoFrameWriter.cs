@@ -14,6 +14,10 @@ public sealed class VideoFrameWriter : IDisposable
     private readonly ProcessRunner.TailBuffer _stderr = new(4096);
     private readonly int _frameBytes;
     private readonly string _output;
+    private readonly string _tool;
+    private readonly TimeSpan _stallTimeout;
+    private readonly Timer _watchdog;
+    private volatile bool _stalled;
     private bool _finished;
 
     public VideoFrameWriter(MediaTools tools, string output, int width, int height, FrameRate fps, string? audioFrom = null)
@@ -30,6 +34,14 @@ public sealed class VideoFrameWriter : IDisposable
         if (tools.Threads > 0) args.AddRange(["-threads", tools.Threads.ToString()]);
         args.AddRange(["-f", "mp4", output]);
         _process = new Process { StartInfo = ProcessRunner.StartInfo(tools.FfmpegPath, args, redirectStdin: true) };
+        _tool = Path.GetFileName(tools.FfmpegPath);
+        _stallTimeout = tools.StallTimeout;
+        // A hung ffmpeg would block Write (once the pipe is full) or FinishAsync forever; killing it ends both.
+        _watchdog = new Timer(_ =>
+        {
+            _stalled = true;
+            ProcessRunner.Kill(_process);
+        });
         _process.ErrorDataReceived += (_, e) => { if (e.Data != null) _stderr.AppendLine(e.Data); };
         _process.OutputDataReceived += (_, _) => { };
         try
@@ -38,7 +50,8 @@ public sealed class VideoFrameWriter : IDisposable
         }
         catch (Exception ex)
         {
-            throw new MediaException($"could not start ffmpeg: {ex.Message}", ex);
+            _watchdog.Dispose();
+            throw new MediaToolException(_tool, ToolFailure.NotStarted, $"could not start {_tool}: {ex.Message}", ex);
         }
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
@@ -53,6 +66,7 @@ public sealed class VideoFrameWriter : IDisposable
     {
         if (frame.Width != Width || frame.Height != Height || frame.Type() != MatType.CV_8UC3)
             throw new ArgumentException($"frame must be {Width}x{Height} BGR");
+        _watchdog.Change(_stallTimeout, Timeout.InfiniteTimeSpan);
         try
         {
             if (frame.IsContinuous())
@@ -67,7 +81,12 @@ public sealed class VideoFrameWriter : IDisposable
         }
         catch (IOException ex)
         {
+            if (_stalled) throw Stalled(ex);
             throw new MediaException($"encoding failed ({Ffprobe.FirstLine(_stderr.ToString())})", ex);
+        }
+        finally
+        {
+            _watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
         FramesWritten++;
     }
@@ -76,14 +95,31 @@ public sealed class VideoFrameWriter : IDisposable
     public async Task FinishAsync(CancellationToken ct = default)
     {
         _finished = true;
-        await _stdin.DisposeAsync();
-        await _process.WaitForExitAsync(ct);
+        _watchdog.Change(_stallTimeout, Timeout.InfiniteTimeSpan);
+        try
+        {
+            await _stdin.DisposeAsync();
+            await _process.WaitForExitAsync(ct);
+        }
+        catch (IOException ex) when (_stalled)
+        {
+            throw Stalled(ex);
+        }
+        finally
+        {
+            _watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        if (_stalled) throw Stalled(null);
         if (_process.ExitCode != 0)
             throw new MediaException($"encoding failed ({Ffprobe.FirstLine(_stderr.ToString())})");
     }
 
+    private MediaToolException Stalled(Exception? inner) =>
+        new(_tool, ToolFailure.Stalled, $"{_tool} accepted no video frame for {_stallTimeout.TotalSeconds:0.#} s and was stopped", inner);
+
     public void Dispose()
     {
+        _watchdog.Dispose();
         if (!_finished || !_process.HasExited)
         {
             ProcessRunner.Kill(_process);

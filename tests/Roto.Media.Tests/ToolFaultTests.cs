@@ -32,6 +32,26 @@ public sealed class ToolFaultTests
     }
 
     [Fact]
+    public async Task An_encoder_that_stops_reading_is_killed_and_reported_as_stalled()
+    {
+        var hang = Script("ffmpeg", "exec sleep 300");
+        var tools = new MediaTools { FfmpegPath = hang, StallTimeout = TimeSpan.FromSeconds(1) };
+        var output = Path.Combine(TestData.TempDir("roto-writer"), "out.mp4");
+        using var frame = new OpenCvSharp.Mat(240, 320, OpenCvSharp.MatType.CV_8UC3, OpenCvSharp.Scalar.All(128));
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<MediaToolException>(async () =>
+        {
+            using var writer = new VideoFrameWriter(tools, output, 320, 240, new FrameRate(24, 1));
+            // The pipe takes a frame or so before it is full; then a write blocks until the watchdog kills the child.
+            for (var i = 0; i < 50; i++) writer.Write(frame);
+            await writer.FinishAsync();
+        });
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        Assert.Equal(ToolFailure.Stalled, ex.Failure);
+        Assert.Equal("ffmpeg accepted no video frame for 1 s and was stopped", ex.Message);
+    }
+
+    [Fact]
     public async Task A_tool_killed_by_a_signal_is_reported_as_a_crash_not_as_a_bad_file()
     {
         var die = Script("ffprobe", "kill -9 $$");
