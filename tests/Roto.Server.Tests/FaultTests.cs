@@ -154,22 +154,13 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
     {
         using var client = app.Roto.Client();
         var sid = await app.SessionAsync(client);
-        app.SetMode(app.Ffmpeg, "hang");
-        JsonNodeTask failed;
-        try
-        {
-            failed = await RunRemovalAsync(client, sid);
-        }
-        finally
-        {
-            app.SetMode(app.Ffmpeg, null);
-        }
+        var failed = await RunRemovalWithFfmpegAsync(client, sid, "hang");
         Assert.Equal("failed", failed.Status);
         Assert.Contains("ffmpeg delivered no video frame for 5 s and was stopped", failed.Message);
         var hung = app.HungPids(app.Ffmpeg);
         Assert.NotEmpty(hung);
         Assert.All(hung, pid => Assert.False(IsAlive(pid), $"ffmpeg {pid} was left running"));
-        Assert.Empty(Directory.GetFiles(Path.Combine(app.Roto.DataDir, "files", "tmp")));
+        Assert.Empty(RotoApp.WorkInProgressFiles(app.Roto.DataDir));
 
         // The worker survived: the next task on the same session succeeds.
         var next = await RunRemovalAsync(client, sid);
@@ -181,19 +172,10 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
     {
         using var client = app.Roto.Client();
         var sid = await app.SessionAsync(client);
-        app.SetMode(app.Ffmpeg, "die");
-        JsonNodeTask failed;
-        try
-        {
-            failed = await RunRemovalAsync(client, sid);
-        }
-        finally
-        {
-            app.SetMode(app.Ffmpeg, null);
-        }
+        var failed = await RunRemovalWithFfmpegAsync(client, sid, "die");
         Assert.Equal("failed", failed.Status);
         Assert.Contains("ffmpeg was killed by signal 9", failed.Message);
-        Assert.Empty(Directory.GetFiles(Path.Combine(app.Roto.DataDir, "files", "tmp")));
+        Assert.Empty(RotoApp.WorkInProgressFiles(app.Roto.DataDir));
     }
 
     [Fact]
@@ -247,7 +229,7 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
             (await Wire.UploadAsync(client, app.Video)).Error(503, 5001, "low on disk space");
             (await Wire.GetAsync(client, $"{B}/{taskId}")).Ok();
             Assert.Equal(200, (int)(await client.GetAsync("/health")).StatusCode);
-            Assert.Empty(Directory.GetFiles(Path.Combine(dataDir, "files", "tmp")));
+            Assert.Empty(RotoApp.WorkInProgressFiles(dataDir));
             Assert.Equal(filesBefore, StoredFiles(dataDir));
         }
 
@@ -329,6 +311,20 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
     // --- helpers ---
 
     private sealed record JsonNodeTask(string Status, string Message);
+
+    /// <summary>A removal task run while ffmpeg behaves as <paramref name="mode"/> says; ffmpeg behaves again afterwards.</summary>
+    private async Task<JsonNodeTask> RunRemovalWithFfmpegAsync(HttpClient client, string sid, string mode)
+    {
+        app.SetMode(app.Ffmpeg, mode);
+        try
+        {
+            return await RunRemovalAsync(client, sid);
+        }
+        finally
+        {
+            app.SetMode(app.Ffmpeg, null);
+        }
+    }
 
     private static async Task<JsonNodeTask> RunRemovalAsync(HttpClient client, string sid)
     {

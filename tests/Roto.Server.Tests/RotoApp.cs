@@ -44,6 +44,14 @@ public sealed class RotoApp : WebApplicationFactory<Program>
 
     public string DataDir { get; }
 
+    /// <summary>Work-in-progress files of any process under the data directory (each process's temp-folder lock aside).</summary>
+    public static string[] WorkInProgressFiles(string dataDir)
+    {
+        var tmp = Path.Combine(dataDir, "files", "tmp");
+        return !Directory.Exists(tmp) ? [] : Directory.GetFiles(tmp, "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != Roto.Core.Storage.InstanceTempDirectory.LockFileName).ToArray();
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);

@@ -216,7 +216,7 @@ public sealed class WildMediaTests(WildMediaTests.App app) : IClassFixture<WildM
         Assert.DoesNotContain(app.Roto.DataDir, reply.Message);
         Assert.DoesNotContain(" @ 0x", reply.Message);
         Assert.Equal(normalizedBefore, NormalizedFiles());
-        Assert.Empty(Directory.GetFiles(Path.Combine(app.Roto.DataDir, "files", "tmp")));
+        Assert.Empty(RotoApp.WorkInProgressFiles(app.Roto.DataDir));
         return reply.Message;
     }
 
