@@ -37,8 +37,10 @@ public sealed record FeatureGraphOptions
     public double Reach { get; init; } = 0.5;
     /// <summary>Width in working pixels of the band around the superpixel outline where GrabCut may move the edge; 0 uses the guided filter only.</summary>
     public int GrabCutBand { get; init; } = 12;
-    /// <summary>GrabCut iterations of the edge refinement.</summary>
-    public int GrabCutIterations { get; init; } = 2;
+    /// <summary>GrabCut iterations of the edge refinement after a later click on a frame.</summary>
+    public int GrabCutIterations { get; init; } = 1;
+    /// <summary>GrabCut iterations of the edge refinement of a frame's first click.</summary>
+    public int FirstClickGrabCutIterations { get; init; } = 2;
     /// <summary>Frames whose analysis is kept for later clicks.</summary>
     public int CachedFrames { get; init; } = 8;
 }

@@ -122,7 +122,10 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         Marshal.Copy(hard, 0, selection.Data, hard.Length);
         using var guide = new Mat(h, w, MatType.CV_8UC3);
         Marshal.Copy(analysis.WorkBgr, 0, guide.Data, analysis.WorkBgr.Length);
-        using var cut = GrabCutRefiner.Refine(guide, selection, clicks, _options.GrabCutBand, _options.GrabCutIterations);
+        // The first click's outline is what the person sees first and what later clicks build on; a later click
+        // changes one part of it, so one re-estimation of the colour models is enough there.
+        var iterations = clicks.Count == 1 ? _options.FirstClickGrabCutIterations : _options.GrabCutIterations;
+        using var cut = GrabCutRefiner.Refine(guide, selection, clicks, _options.GrabCutBand, iterations);
         return KeepClickedRegions(cut, analysis, labels, clicks);
     }
 
