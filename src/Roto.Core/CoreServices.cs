@@ -63,6 +63,8 @@ public static class CoreServices
         services.AddSingleton<SessionLocks>();
         services.AddSingleton<ComputeGate>();
         services.AddSingleton<FrameCache>();
+        services.AddSingleton<FirstFrameWarmer>();
+        services.AddHostedService(sp => sp.GetRequiredService<FirstFrameWarmer>());
         services.AddScoped<SessionService>();
         services.AddScoped<PreviewService>();
 

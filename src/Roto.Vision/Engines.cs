@@ -17,6 +17,9 @@ public interface IClickSegmenter
 {
     /// <returns>A CV_8UC1 mask of the frame's size, 255 = element, 0 = not; the caller disposes it.</returns>
     Mat Segment(SegmentRequest request);
+
+    /// <summary>Does the work of a frame that does not depend on clicks ahead of the first click, cached under <paramref name="cacheKey"/>.</summary>
+    void Prepare(Mat frame, string cacheKey) { }
 }
 
 /// <summary>The mask of one element on one marked frame: what propagation starts from.</summary>

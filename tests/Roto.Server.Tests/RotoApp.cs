@@ -36,6 +36,9 @@ public sealed class RotoApp : WebApplicationFactory<Program>
             ["Roto:AccessKeys:0:AccessKey"] = AccessKey,
             ["Roto:AccessKeys:0:SecretKey"] = SecretKey,
             ["Roto:Limits:RequestsPerMinute"] = "0",
+            // Clicks do all their own work here (fault tests swap the tools under running sessions); the warmer has its
+            // own test (FirstFrameWarmerTests).
+            ["Roto:WarmFirstFrame"] = "false",
             // Warnings and errors only: the test output stays readable.
             ["Logging:LogLevel:Default"] = "Warning",
         };

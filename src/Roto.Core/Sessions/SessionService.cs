@@ -24,6 +24,7 @@ public sealed class SessionService(
     FrameCache frameCache,
     SessionLocks locks,
     ComputeGate gate,
+    FirstFrameWarmer warmer,
     ILogger<SessionService> log)
 {
     public const int MaxMarkedFrames = 10;
@@ -79,6 +80,7 @@ public sealed class SessionService(
         };
         db.Sessions.Add(session);
         await db.SaveChangesAsync(ct);
+        warmer.Schedule(session.Id, session.VideoKey, VideoOf(session));
         log.LogInformation("Session {SessionId} ready: {Width}x{Height} {Fps} fps, {Frames} frames, stream copied: {Copied}",
             sessionId, session.Width, session.Height, normalized.Fps, session.TotalFrames, normalized.StreamCopied);
         return session;
@@ -176,10 +178,12 @@ public sealed class SessionService(
             if (stored != null) db.FrameMasks.Remove(stored);
             return;
         }
+        // Before taking a core: the warmer holds one while it prepares this very frame.
+        await warmer.WhenPreparedAsync(session.Id, frameIndex, ct);
         using var slot = await gate.EnterAsync(ct);
         using var frame = await FrameAsync(session, frameIndex, ct);
         var clicks = points.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Select(p => new Click(p.X, p.Y, p.Label != 0)).ToList();
-        using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, $"{session.Id}/{frameIndex}"));
+        using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, FirstFrameWarmer.AnalysisKey(session.Id, frameIndex)));
         var counts = Tracking.RleMaskTrack.Encode(mask);
         if (stored == null) db.FrameMasks.Add(new FrameMaskRecord { SessionId = session.Id, FrameIndex = frameIndex, ObjectId = objectId, Counts = counts });
         else stored.Counts = counts;
@@ -187,7 +191,7 @@ public sealed class SessionService(
 
     private async Task<Mat> FrameAsync(SessionRecord session, int frameIndex, CancellationToken ct)
     {
-        var key = $"{session.VideoKey}#{frameIndex}";
+        var key = FirstFrameWarmer.FrameKey(session.VideoKey, frameIndex);
         if (frameCache.TryGet(key) is { } cached) return cached;
         var frame = await FrameGrabber.ReadAsync(VideoOf(session), frameIndex, ct);
         frameCache.Put(key, frame);

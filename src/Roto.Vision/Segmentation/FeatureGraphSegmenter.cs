@@ -57,6 +57,9 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         return _options.GrabCutBand > 0 ? RefineWithGrabCut(analysis, labels, request.Clicks) : Refine(analysis, labels, request.Clicks);
     }
 
+    /// <summary>Analyses the frame (the network and the superpixels) and caches it, so its first click only cuts.</summary>
+    public void Prepare(Mat frame, string cacheKey) => Analysis(new SegmentRequest(frame, [], cacheKey));
+
     /// <summary>The frame's analysis, from the cache when this frame was clicked before.</summary>
     public FrameAnalysis Analysis(SegmentRequest request)
     {

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Roto.Media;
+using Roto.Vision;
+
+namespace Roto.Core.Sessions;
+
+/// <summary>
+/// Decodes and analyses a new session's frame 0 in the background, while the person looks at it: most first clicks
+/// land there, and then cost a cut instead of a decode plus a ResNet pass. A click that arrives while the frame is
+/// still being prepared waits for it rather than doing the same work beside it. Only caches are filled, so work lost
+/// to a restart or dropped under load costs nothing but the time it would have saved.
+/// </summary>
+public sealed class FirstFrameWarmer : BackgroundService
+{
+    public const int Frame = 0;
+
+    private readonly IOptions<RotoOptions> _options;
+    private readonly IClickSegmenter _segmenter;
+    private readonly FrameCache _frames;
+    private readonly ComputeGate _gate;
+    private readonly ILogger<FirstFrameWarmer> _log;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _pending = new();
+    /// <summary>Sessions waiting for a free core; under a burst of inits the oldest are dropped, not queued for ever.</summary>
+    private readonly Channel<Job> _queue;
+
+    private sealed record Job(string SessionId, string VideoKey, VideoSource Video, TaskCompletionSource Done);
+
+    public FirstFrameWarmer(IOptions<RotoOptions> options, IClickSegmenter segmenter, FrameCache frames, ComputeGate gate, ILogger<FirstFrameWarmer> log)
+    {
+        (_options, _segmenter, _frames, _gate, _log) = (options, segmenter, frames, gate, log);
+        _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(4) { FullMode = BoundedChannelFullMode.DropOldest }, Finish);
+    }
+
+    public void Schedule(string sessionId, string videoKey, VideoSource video)
+    {
+        if (!_options.Value.WarmFirstFrame || video.FrameCount <= Frame) return;
+        var job = new Job(sessionId, videoKey, video, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        _pending[sessionId] = job.Done;
+        if (!_queue.Writer.TryWrite(job)) Finish(job);
+    }
+
+    /// <summary>Waits until the frame is prepared if it is being prepared now; returns at once otherwise.</summary>
+    public Task WhenPreparedAsync(string sessionId, int frameIndex, CancellationToken ct) =>
+        frameIndex == Frame && _pending.TryGetValue(sessionId, out var done) ? done.Task.WaitAsync(ct) : Task.CompletedTask;
+
+    /// <summary>The keys that <see cref="SessionService"/> looks a decoded frame and its analysis up by.</summary>
+    public static string FrameKey(string videoKey, int frameIndex) => $"{videoKey}#{frameIndex}";
+    public static string AnalysisKey(string sessionId, int frameIndex) => $"{sessionId}/{frameIndex}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var job in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    using var slot = await _gate.EnterAsync(stoppingToken);
+                    using var frame = await FrameGrabber.ReadAsync(job.Video, Frame, stoppingToken);
+                    _frames.Put(FrameKey(job.VideoKey, Frame), frame);
+                    _segmenter.Prepare(frame, AnalysisKey(job.SessionId, Frame));
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The first click then does the work itself, and reports any failure to the person who clicked.
+                    _log.LogDebug(ex, "Frame {Frame} of session {SessionId} was not prepared ahead", Frame, job.SessionId);
+                }
+                finally
+                {
+                    Finish(job);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: whatever is queued is released below.
+        }
+        finally
+        {
+            while (_queue.Reader.TryRead(out var left)) Finish(left);
+        }
+    }
+
+    private void Finish(Job job)
+    {
+        _pending.TryRemove(new KeyValuePair<string, TaskCompletionSource>(job.SessionId, job.Done));
+        job.Done.TrySetResult();
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection;
+using Roto.Vision;
+using Roto.Vision.Segmentation;
+
+namespace Roto.Server.Tests;
+
+/// <summary>A new session's frame 0 is analysed before its first click, and the click's mask is the same as without it.</summary>
+public sealed class FirstFrameWarmerTests
+{
+    private const string B = "/v1/videos/multi-elements";
+
+    [Fact]
+    public async Task Frame_0_is_analysed_before_the_first_click_and_the_click_gives_the_same_mask()
+    {
+        using var warm = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "true" });
+        using var cold = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "false" });
+        using var warmClient = warm.Client();
+        using var coldClient = cold.Client();
+        var segmenter = (FeatureGraphSegmenter)warm.Services.GetRequiredService<IClickSegmenter>();
+
+        var warmSession = (await Wire.InitAsync(warmClient, Videos.Short720))["session_id"]!.GetValue<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (segmenter.CachedFrameCount == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(1, segmenter.CachedFrameCount);
+
+        var coldSession = (await Wire.InitAsync(coldClient, Videos.Short720))["session_id"]!.GetValue<string>();
+        var coldSegmenter = (FeatureGraphSegmenter)cold.Services.GetRequiredService<IClickSegmenter>();
+        await Task.Delay(500);
+        Assert.Equal(0, coldSegmenter.CachedFrameCount);
+
+        var click = new { frame_index = 0, points = new[] { new { x = 0.5, y = 0.5 } } };
+        var warmMask = (await Wire.PostAsync(warmClient, $"{B}/add-selection", new { session_id = warmSession, click.frame_index, click.points })).Ok()
+            .Data["res"]!["rle_mask_list"]![0]!["rle_mask"]!["counts"]!.GetValue<string>();
+        var coldMask = (await Wire.PostAsync(coldClient, $"{B}/add-selection", new { session_id = coldSession, click.frame_index, click.points })).Ok()
+            .Data["res"]!["rle_mask_list"]![0]!["rle_mask"]!["counts"]!.GetValue<string>();
+        Assert.Equal(coldMask, warmMask);
+        // The click used the prepared analysis instead of making a second one.
+        Assert.Equal(1, segmenter.CachedFrameCount);
+        Assert.True(Roto.Masks.CocoRle.Decode(720, 1280, warmMask).Area() > 0);
+    }
+}
