@@ -11,8 +11,9 @@ namespace Roto.Core.Sessions;
 /// <summary>
 /// Decodes and analyses a new session's frame 0 in the background, while the person looks at it: most first clicks
 /// land there, and then cost a cut instead of a decode plus a ResNet pass. A click that arrives while the frame is
-/// still being prepared waits for it rather than doing the same work beside it. Only caches are filled, so work lost
-/// to a restart or dropped under load costs nothing but the time it would have saved.
+/// being prepared waits for it rather than doing the same work beside it; one that arrives while the job still waits
+/// for a core takes the job over (the job is skipped), so a click never queues behind other sessions' preparations.
+/// Only caches are filled: work lost to a restart or dropped under load costs nothing but the time it would save.
 /// </summary>
 public sealed class FirstFrameWarmer : BackgroundService
 {
@@ -23,11 +24,21 @@ public sealed class FirstFrameWarmer : BackgroundService
     private readonly FrameCache _frames;
     private readonly ComputeGate _gate;
     private readonly ILogger<FirstFrameWarmer> _log;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _pending = new();
+    private readonly ConcurrentDictionary<string, Job> _pending = new();
     /// <summary>Sessions waiting for a free core; under a burst of inits the oldest are dropped, not queued for ever.</summary>
     private readonly Channel<Job> _queue;
 
-    private sealed record Job(string SessionId, string VideoKey, VideoSource Video, TaskCompletionSource Done);
+    private sealed record Job(string SessionId, string VideoKey, VideoSource Video, TaskCompletionSource Done)
+    {
+        private const int Queued = 0, Running = 1, Skipped = 2;
+        private int _state;
+
+        /// <summary>The worker's claim: false when a click took the job over first.</summary>
+        public bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
+
+        /// <summary>A click's claim: false when the worker is already on it.</summary>
+        public bool TrySkip() => Interlocked.CompareExchange(ref _state, Skipped, Queued) == Queued;
+    }
 
     public FirstFrameWarmer(IOptions<RotoOptions> options, IClickSegmenter segmenter, FrameCache frames, ComputeGate gate, ILogger<FirstFrameWarmer> log)
     {
@@ -39,13 +50,21 @@ public sealed class FirstFrameWarmer : BackgroundService
     {
         if (!_options.Value.WarmFirstFrame || video.FrameCount <= Frame) return;
         var job = new Job(sessionId, videoKey, video, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        _pending[sessionId] = job.Done;
+        _pending[sessionId] = job;
         if (!_queue.Writer.TryWrite(job)) Finish(job);
     }
 
     /// <summary>Waits until the frame is prepared if it is being prepared now; returns at once otherwise.</summary>
-    public Task WhenPreparedAsync(string sessionId, int frameIndex, CancellationToken ct) =>
-        frameIndex == Frame && _pending.TryGetValue(sessionId, out var done) ? done.Task.WaitAsync(ct) : Task.CompletedTask;
+    public Task WhenPreparedAsync(string sessionId, int frameIndex, CancellationToken ct)
+    {
+        if (frameIndex != Frame || !_pending.TryGetValue(sessionId, out var job)) return Task.CompletedTask;
+        if (job.TrySkip())
+        {
+            Finish(job);
+            return Task.CompletedTask;
+        }
+        return job.Done.Task.WaitAsync(ct);
+    }
 
     /// <summary>The keys that <see cref="SessionService"/> looks a decoded frame and its analysis up by.</summary>
     public static string FrameKey(string videoKey, int frameIndex) => $"{videoKey}#{frameIndex}";
@@ -57,9 +76,11 @@ public sealed class FirstFrameWarmer : BackgroundService
         {
             await foreach (var job in _queue.Reader.ReadAllAsync(stoppingToken))
             {
+                if (job.Done.Task.IsCompleted) continue; // a click took it over while it waited in the queue
+                using var slot = await _gate.EnterAsync(stoppingToken);
+                if (!job.TryStart()) continue;
                 try
                 {
-                    using var slot = await _gate.EnterAsync(stoppingToken);
                     using var frame = await FrameGrabber.ReadAsync(job.Video, Frame, stoppingToken);
                     _frames.Put(FrameKey(job.VideoKey, Frame), frame);
                     _segmenter.Prepare(frame, AnalysisKey(job.SessionId, Frame));
@@ -87,7 +108,7 @@ public sealed class FirstFrameWarmer : BackgroundService
 
     private void Finish(Job job)
     {
-        _pending.TryRemove(new KeyValuePair<string, TaskCompletionSource>(job.SessionId, job.Done));
+        _pending.TryRemove(new KeyValuePair<string, Job>(job.SessionId, job));
         job.Done.TrySetResult();
     }
 }
