@@ -28,8 +28,14 @@ public sealed class FirstFrameWarmer : BackgroundService
     /// <summary>Sessions waiting for a free core; under a burst of inits the oldest are dropped, not queued for ever.</summary>
     private readonly Channel<Job> _queue;
 
-    private sealed record Job(string SessionId, string VideoKey, VideoSource Video, TaskCompletionSource Done)
+    /// <summary>A class, not a record: the pending table removes a job by identity, and the state changes.</summary>
+    private sealed class Job(string sessionId, string videoKey, VideoSource video, TaskCompletionSource done)
     {
+        public string SessionId { get; } = sessionId;
+        public string VideoKey { get; } = videoKey;
+        public VideoSource Video { get; } = video;
+        public TaskCompletionSource Done { get; } = done;
+
         private const int Queued = 0, Running = 1, Skipped = 2;
         private int _state;
 
