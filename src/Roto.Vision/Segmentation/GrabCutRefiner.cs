@@ -26,12 +26,8 @@ public static class GrabCutRefiner
         foreach (var c in clicks)
             Cv2.Circle(gc, new Point(c.X * w, c.Y * h), radius, Scalar.All(c.Include ? (int)GrabCutClasses.FGD : (int)GrabCutClasses.BGD), -1);
 
-        using var bgModel = new Mat();
-        using var fgModel = new Mat();
-        // GrabCut seeds its colour models' k-means from OpenCV's per-thread generator; a fixed seed makes the same
-        // clicks give the same mask.
-        Cv2.SetTheRNG(0x526f746f);
-        Cv2.GrabCut(work, gc, new Rect(), bgModel, fgModel, iterations, GrabCutModes.InitWithMask);
+        // A fixed seed for the colour models' k-means: the same clicks give the same mask.
+        BandGrabCut.Run(work, gc, iterations, 0x526f746f);
 
         // FGD (1) and PR_FGD (3) are the odd classes.
         using var odd = new Mat();
