@@ -122,6 +122,28 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
     /// </summary>
     private static float[] Project(float[] descriptors, int count, int length, int dimensions)
     {
+        var matrix = Projections.GetOrAdd((length, dimensions), key => ProjectionMatrix(key.Length, key.Dimensions));
+        // Row by row as sums of scaled matrix rows (SIMD): OpenCV's gemm here is not BLAS-backed and takes several
+        // times longer for this shape.
+        var result = new float[count * dimensions];
+        for (var s = 0; s < count; s++)
+        {
+            var row = descriptors.AsSpan(s * length, length);
+            var target = result.AsSpan(s * dimensions, dimensions);
+            for (var k = 0; k < length; k++)
+            {
+                var v = row[k];
+                if (v != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(matrix.AsSpan(k * dimensions, dimensions), v, target, target);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The projection depends only on the shapes; drawing it costs more than applying it, so it is drawn once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Length, int Dimensions), float[]> Projections = new();
+
+    private static float[] ProjectionMatrix(int length, int dimensions)
+    {
         var random = new Random(20240601);
         var matrix = new float[length * dimensions];
         for (var i = 0; i < matrix.Length; i++)
@@ -131,16 +153,7 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
             var u2 = random.NextDouble();
             matrix[i] = (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2) / Math.Sqrt(dimensions));
         }
-        using var x = new Mat(count, length, MatType.CV_32FC1);
-        Marshal.Copy(descriptors, 0, x.Data, count * length);
-        using var r = new Mat(length, dimensions, MatType.CV_32FC1);
-        Marshal.Copy(matrix, 0, r.Data, matrix.Length);
-        using var product = new Mat();
-        using var none = new Mat();
-        Cv2.Gemm(x, r, 1, none, 0, product);
-        var result = new float[count * dimensions];
-        Marshal.Copy(product.Data, result, 0, result.Length);
-        return result;
+        return matrix;
     }
 
     private static void Count(Dictionary<long, int> edgeLength, Dictionary<long, double> edgeContrast, int a, int b, double contrast)
@@ -177,32 +190,50 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
     /// </summary>
     private static void PoolFeatures(DenseFeatureMap map, int[] labels, int w, int h, int count, float[] descriptors, int length, int offset)
     {
-        // Weight of each (superpixel, cell) pair: the sum of the bilinear weights of the superpixel's pixels.
-        var weights = new Dictionary<long, float>();
-        var x0 = new int[w]; var fx = new float[w];
-        for (var x = 0; x < w; x++) Bilinear(x, w, map.Width, out x0[x], out fx[x]);
-        for (var y = 0; y < h; y++)
+        // Weight of each (cell, superpixel) pair: the sum of the bilinear weights of the superpixel's pixels. A dense
+        // table (cells × superpixels, a few MB) is far cheaper to fill than a hash map of the pairs.
+        var cells = map.Height * map.Width;
+        var weights = System.Buffers.ArrayPool<float>.Shared.Rent(cells * count);
+        try
         {
-            Bilinear(y, h, map.Height, out var y0, out var fy);
-            var y1 = Math.Min(map.Height - 1, y0 + 1);
-            for (var x = 0; x < w; x++)
+            Array.Clear(weights, 0, cells * count);
+            var x0 = new int[w]; var fx = new float[w];
+            for (var x = 0; x < w; x++) Bilinear(x, w, map.Width, out x0[x], out fx[x]);
+            for (var y = 0; y < h; y++)
             {
-                long s = (long)labels[y * w + x] << 32;
-                var x1 = Math.Min(map.Width - 1, x0[x] + 1);
-                Add(weights, s | (uint)(y0 * map.Width + x0[x]), (1 - fx[x]) * (1 - fy));
-                Add(weights, s | (uint)(y0 * map.Width + x1), fx[x] * (1 - fy));
-                Add(weights, s | (uint)(y1 * map.Width + x0[x]), (1 - fx[x]) * fy);
-                Add(weights, s | (uint)(y1 * map.Width + x1), fx[x] * fy);
+                Bilinear(y, h, map.Height, out var y0, out var fy);
+                var y1 = Math.Min(map.Height - 1, y0 + 1);
+                for (var x = 0; x < w; x++)
+                {
+                    var s = labels[y * w + x];
+                    var x1 = Math.Min(map.Width - 1, x0[x] + 1);
+                    weights[(y0 * map.Width + x0[x]) * count + s] += (1 - fx[x]) * (1 - fy);
+                    weights[(y0 * map.Width + x1) * count + s] += fx[x] * (1 - fy);
+                    weights[(y1 * map.Width + x0[x]) * count + s] += (1 - fx[x]) * fy;
+                    weights[(y1 * map.Width + x1) * count + s] += fx[x] * fy;
+                }
+            }
+            var feature = new float[map.Channels];
+            for (var cell = 0; cell < cells; cell++)
+            {
+                var filled = false;
+                for (var s = 0; s < count; s++)
+                {
+                    var weight = weights[cell * count + s];
+                    if (weight <= 0) continue;
+                    if (!filled)
+                    {
+                        map.CopyCell(cell / map.Width, cell % map.Width, feature);
+                        filled = true;
+                    }
+                    var d = descriptors.AsSpan(s * length + offset, map.Channels);
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(feature, weight, d, d);
+                }
             }
         }
-        var plane = map.Height * map.Width;
-        foreach (var (key, weight) in weights)
+        finally
         {
-            if (weight <= 0) continue;
-            var s = (int)(key >> 32);
-            var cell = (int)(key & 0xffffffff);
-            var d = descriptors.AsSpan(s * length + offset, map.Channels);
-            for (var c = 0; c < map.Channels; c++) d[c] += weight * map.Data[c * plane + cell];
+            System.Buffers.ArrayPool<float>.Shared.Return(weights);
         }
         for (var s = 0; s < count; s++)
         {
@@ -210,11 +241,6 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
             var norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(d));
             if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Divide(d, norm, d);
         }
-    }
-
-    private static void Add(Dictionary<long, float> weights, long key, float weight)
-    {
-        if (weight > 0) weights[key] = weights.GetValueOrDefault(key) + weight;
     }
 
     /// <summary>The map cell left of/above a working pixel's centre and the fraction towards the next cell.</summary>
