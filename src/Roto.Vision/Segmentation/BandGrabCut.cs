@@ -12,15 +12,12 @@ namespace Roto.Vision.Segmentation;
 /// </summary>
 public static class BandGrabCut
 {
-    private const double Gamma = 50;
-    /// <summary>OpenCV's weight of a hard constraint: any cut through it costs more than the contrast terms can.</summary>
-    private const double Lambda = 9 * Gamma;
-
     /// <param name="bgr">The image, CV_8UC3.</param>
     /// <param name="classes">CV_8UC1 <see cref="GrabCutClasses"/>; the unknown pixels (PR_BGD, PR_FGD) are updated in place.</param>
     /// <param name="iterations">Rounds of learning the colour models and cutting.</param>
     /// <param name="seed">Seed of the k-means that starts the colour models, so the same input gives the same cut.</param>
-    public static unsafe void Run(Mat bgr, Mat classes, int iterations, ulong seed)
+    /// <param name="contrast">The image's contrast weights when already known (they depend on the image alone).</param>
+    public static unsafe void Run(Mat bgr, Mat classes, int iterations, ulong seed, PixelContrast? contrast = null)
     {
         if (bgr.Type() != MatType.CV_8UC3 || classes.Type() != MatType.CV_8UC1 || bgr.Size() != classes.Size())
             throw new ArgumentException("expected a CV_8UC3 image and a CV_8UC1 class map of the same size");
@@ -37,7 +34,7 @@ public static class BandGrabCut
         for (var i = 0; i < cls.Length; i++) if (IsUnknown(cls[i])) unknown.Add(i);
         if (unknown.Count == 0 || iterations <= 0) return;
 
-        var beta = Beta(colour, w, h);
+        if (contrast == null || contrast.Width != w || contrast.Height != h) contrast = PixelContrast.Of(colour, w, h);
         var background = new ColourMixture();
         var foreground = new ColourMixture();
         if (!InitialModels(colour, cls, w, h, seed, background, foreground)) return;
@@ -48,7 +45,7 @@ public static class BandGrabCut
         for (var round = 0; round < iterations; round++)
         {
             Learn(colour, cls, w, h, background, foreground);
-            Cut(colour, cls, w, h, unknown, node, beta, background, foreground);
+            Cut(colour, cls, w, h, unknown, node, contrast, background, foreground);
         }
 
         for (var y = 0; y < h; y++) new ReadOnlySpan<byte>(cls, y * w, w).CopyTo(new Span<byte>((byte*)classes.Ptr(y), w));
@@ -59,34 +56,6 @@ public static class BandGrabCut
 
     /// <summary>Background pixels used for learning: one in four (every other row and column); all foreground pixels.</summary>
     private static bool Sampled(byte c, int x, int y) => IsForeground(c) || ((x | y) & 1) == 0;
-
-    /// <summary>β = 1 / (2 · mean squared colour difference of neighbours), over the four neighbour directions, as OpenCV.</summary>
-    private static double Beta(byte[] colour, int w, int h)
-    {
-        double sum = 0;
-        long count = 0;
-        for (var y = 0; y < h; y++)
-        {
-            for (var x = 0; x < w; x++)
-            {
-                var i = y * w + x;
-                if (x > 0) { sum += Distance2(colour, i, i - 1); count++; }
-                if (y > 0)
-                {
-                    if (x > 0) { sum += Distance2(colour, i, i - w - 1); count++; }
-                    sum += Distance2(colour, i, i - w); count++;
-                    if (x < w - 1) { sum += Distance2(colour, i, i - w + 1); count++; }
-                }
-            }
-        }
-        return sum <= double.Epsilon ? 0 : 1.0 / (2 * sum / count);
-    }
-
-    private static double Distance2(byte[] colour, int a, int b)
-    {
-        double d0 = colour[3 * a] - colour[3 * b], d1 = colour[3 * a + 1] - colour[3 * b + 1], d2 = colour[3 * a + 2] - colour[3 * b + 2];
-        return d0 * d0 + d1 * d1 + d2 * d2;
-    }
 
     /// <summary>Both colour models started by k-means (k-means++ seeding, ten rounds, as OpenCV); false when a side has no pixels.</summary>
     private static bool InitialModels(byte[] colour, byte[] cls, int w, int h, ulong seed, ColourMixture background, ColourMixture foreground)
@@ -140,26 +109,27 @@ public static class BandGrabCut
         foreground.EndLearning();
     }
 
-    private static readonly (int Dx, int Dy, bool Diagonal)[] Neighbours =
-        [(-1, 0, false), (1, 0, false), (0, -1, false), (0, 1, false), (-1, -1, true), (1, -1, true), (-1, 1, true), (1, 1, true)];
+    /// <summary>The eight neighbours as (dx, dy, the pixel that owns the edge's weight is the neighbour, direction in <see cref="PixelContrast.Forward"/>).</summary>
+    private static readonly (int Dx, int Dy, bool OwnedByNeighbour, int Direction)[] Neighbours =
+        [(1, 0, false, 0), (-1, 1, false, 1), (0, 1, false, 2), (1, 1, false, 3),
+         (-1, 0, true, 0), (1, -1, true, 1), (0, -1, true, 2), (-1, -1, true, 3)];
 
-    private static void Cut(byte[] colour, byte[] cls, int w, int h, List<int> unknown, int[] node, double beta,
+    private static void Cut(byte[] colour, byte[] cls, int w, int h, List<int> unknown, int[] node, PixelContrast contrast,
         ColourMixture background, ColourMixture foreground)
     {
         var graph = new MaxFlow(unknown.Count, 4 * unknown.Count);
-        var diagonal = Gamma / Math.Sqrt(2);
         for (var n = 0; n < unknown.Count; n++)
         {
             var i = unknown[n];
             int x = i % w, y = i / w;
             var costIfBackground = -Math.Log(background.Likelihood(colour, i));
             var costIfForeground = -Math.Log(foreground.Likelihood(colour, i));
-            foreach (var (dx, dy, isDiagonal) in Neighbours)
+            foreach (var (dx, dy, ownedByNeighbour, direction) in Neighbours)
             {
                 int nx = x + dx, ny = y + dy;
                 if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                 var j = ny * w + nx;
-                var weight = (isDiagonal ? diagonal : Gamma) * Math.Exp(-beta * Distance2(colour, i, j));
+                double weight = contrast.Weight(ownedByNeighbour ? j : i, direction);
                 if (node[j] >= 0)
                 {
                     // Each pair once, from its later pixel.

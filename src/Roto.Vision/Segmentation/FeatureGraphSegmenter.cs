@@ -128,7 +128,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         // The first click's outline is what the person sees first and what later clicks build on; a later click
         // changes one part of it, so one re-estimation of the colour models is enough there.
         var iterations = clicks.Count == 1 ? _options.FirstClickGrabCutIterations : _options.GrabCutIterations;
-        using var cut = GrabCutRefiner.Refine(guide, selection, clicks, _options.GrabCutBand, iterations);
+        using var cut = GrabCutRefiner.Refine(guide, selection, clicks, _options.GrabCutBand, iterations, analysis.Contrast);
         return KeepClickedRegions(cut, analysis, labels, clicks);
     }
 

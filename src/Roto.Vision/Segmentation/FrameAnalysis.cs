@@ -39,6 +39,16 @@ public sealed class FrameAnalysis
     /// <summary>Refined working-resolution masks already computed for click sequences on this frame (see <see cref="MaskReplay"/>).</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> MaskMemo { get; } = new();
 
+    private PixelContrast? _contrast;
+
+    /// <summary>The contrast weights of the edge refinement's graph, computed on the first click that needs them.</summary>
+    public PixelContrast Contrast => LazyInitializer.EnsureInitialized(ref _contrast, () => PixelContrast.Of(WorkBgr, WorkSize.Width, WorkSize.Height));
+
+    private float[]? _probeGram;
+
+    /// <summary>The area-weighted Gram matrix of the projected descriptors that every linear-probe fit starts from (see <see cref="LinearProbe"/>).</summary>
+    internal float[] ProbeGram => LazyInitializer.EnsureInitialized(ref _probeGram, () => LinearProbe.AreaGram(this));
+
     public ReadOnlySpan<float> Descriptor(int superpixel) => Descriptors.AsSpan(superpixel * DescriptorLength, DescriptorLength);
 
     public ReadOnlySpan<float> ProjectedDescriptor(int superpixel) => Projected.AsSpan(superpixel * ProjectedLength, ProjectedLength);
@@ -50,7 +60,7 @@ public sealed class FrameAnalysis
     public int SuperpixelAt(Click click) => Labels[RowOf(click) * WorkSize.Width + ColOf(click)];
 
     /// <summary>Rough memory held, for the cache bound.</summary>
-    public long Bytes => WorkBgr.Length + Labels.Length * 4L + Descriptors.Length * 4L + Projected.Length * 4L + Count * 64L;
+    public long Bytes => WorkBgr.Length + Labels.Length * 4L + Descriptors.Length * 4L + Projected.Length * 4L + Count * 64L + WorkBgr.Length / 3 * 16L;
 }
 
 /// <summary>Two adjacent superpixels (A &lt; B), the length of their shared boundary in pixels and the mean squared Lab difference across it.</summary>

@@ -13,7 +13,8 @@ public static class GrabCutRefiner
     /// <param name="work">The frame at working resolution, BGR.</param>
     /// <param name="selection">CV_8UC1 0/255 at working resolution.</param>
     /// <returns>CV_8UC1 0/255 at working resolution.</returns>
-    public static Mat Refine(Mat work, Mat selection, IReadOnlyList<Click> clicks, int band, int iterations)
+    /// <param name="contrast">The working image's contrast weights, when cached.</param>
+    public static Mat Refine(Mat work, Mat selection, IReadOnlyList<Click> clicks, int band, int iterations, PixelContrast? contrast = null)
     {
         int w = work.Width, h = work.Height;
         using var gc = new Mat(h, w, MatType.CV_8UC1, Scalar.All((int)GrabCutClasses.BGD));
@@ -27,7 +28,7 @@ public static class GrabCutRefiner
             Cv2.Circle(gc, new Point(c.X * w, c.Y * h), radius, Scalar.All(c.Include ? (int)GrabCutClasses.FGD : (int)GrabCutClasses.BGD), -1);
 
         // A fixed seed for the colour models' k-means: the same clicks give the same mask.
-        BandGrabCut.Run(work, gc, iterations, 0x526f746f);
+        BandGrabCut.Run(work, gc, iterations, 0x526f746f, contrast);
 
         // FGD (1) and PR_FGD (3) are the odd classes.
         using var odd = new Mat();

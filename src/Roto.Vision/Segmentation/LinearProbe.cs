@@ -13,34 +13,74 @@ public static class LinearProbe
     /// <summary>
     /// XᵀWX and XᵀWy of the class-balanced weighted samples (rows: projected descriptor, then 1 for the bias), summed
     /// as symmetric rank-1 updates with SIMD. Written by hand because OpenCV's gemm in this runtime is not backed by an
-    /// optimised BLAS: through Cv2.Gemm one fit took 20–65 ms at 1280×720 on two cores (two fits per click), this way
-    /// 9 ms (median; bench/Roto.Bench.Selection --latency-only).
+    /// optimised BLAS (through Cv2.Gemm one fit took 20–65 ms at 1280×720 on two cores). XᵀWX starts from the frame's
+    /// area-weighted Gram matrix, cached on the analysis, so a fit only adds the superpixels whose weight differs from
+    /// their area and those of the smaller class.
     /// </summary>
     private static (float[] Gram, float[] Rhs) WeightedGram(FrameAnalysis frame, bool[] labels, double[] weights, double fgWeight, double bgWeight)
     {
         var d = frame.ProjectedLength + 1;
-        var gram = new float[d * d];
-        var rhs = new float[d];
         var row = new float[d];
+        // All samples at their own weight: the cached area-weighted sum, corrected where the weight is not the area.
+        var all = (float[])frame.ProbeGram.Clone();
         for (var s = 0; s < frame.Count; s++)
         {
-            var w = (float)(weights[s] / (labels[s] ? fgWeight : bgWeight));
-            if (w <= 0) continue;
-            frame.ProjectedDescriptor(s).CopyTo(row);
-            row[d - 1] = 1;
-            // Upper triangle only: gram[i, j] for j ≥ i.
-            for (var i = 0; i < d; i++)
-            {
-                var scaled = w * row[i];
-                if (scaled == 0) continue;
-                var tail = gram.AsSpan(i * d + i, d - i);
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row.AsSpan(i), scaled, tail, tail);
-            }
-            if (labels[s]) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row, w, rhs, rhs);
+            var extra = weights[s] - frame.Area[s];
+            if (extra != 0) AddOuter(all, Row(frame, s, row), (float)extra);
         }
+        // The smaller class summed directly, the other as the rest.
+        var foregroundCount = labels.Count(l => l);
+        var sumForeground = foregroundCount <= frame.Count - foregroundCount;
+        var some = new float[d * d];
+        var rhs = new float[d];
+        for (var s = 0; s < frame.Count; s++)
+        {
+            if (labels[s]) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(Row(frame, s, row), (float)(weights[s] / fgWeight), rhs, rhs);
+            if (labels[s] == sumForeground && weights[s] != 0) AddOuter(some, Row(frame, s, row), (float)weights[s]);
+        }
+        // gram = F / fgWeight + (all − F) / bgWeight, with F the foreground sum.
+        var gram = new float[d * d];
+        float fromSome = (float)(1 / (sumForeground ? fgWeight : bgWeight)), fromRest = (float)(1 / (sumForeground ? bgWeight : fgWeight));
         for (var i = 0; i < d; i++)
-            for (var j = i + 1; j < d; j++) gram[j * d + i] = gram[i * d + j];
+        {
+            for (var j = i; j < d; j++)
+            {
+                var k = i * d + j;
+                gram[k] = fromSome * some[k] + fromRest * (all[k] - some[k]);
+                gram[j * d + i] = gram[k];
+            }
+        }
         return (gram, rhs);
+    }
+
+    /// <summary>Σ area · x xᵀ over the frame's superpixels (upper triangle), the part of every fit that does not depend on the clicks.</summary>
+    internal static float[] AreaGram(FrameAnalysis frame)
+    {
+        var d = frame.ProjectedLength + 1;
+        var gram = new float[d * d];
+        var row = new float[d];
+        for (var s = 0; s < frame.Count; s++) AddOuter(gram, Row(frame, s, row), frame.Area[s]);
+        return gram;
+    }
+
+    private static float[] Row(FrameAnalysis frame, int s, float[] row)
+    {
+        frame.ProjectedDescriptor(s).CopyTo(row);
+        row[^1] = 1;
+        return row;
+    }
+
+    /// <summary>gram += w · row rowᵀ, upper triangle only (gram[i, j] for j ≥ i).</summary>
+    private static void AddOuter(float[] gram, float[] row, float w)
+    {
+        var d = row.Length;
+        for (var i = 0; i < d; i++)
+        {
+            var scaled = w * row[i];
+            if (scaled == 0) continue;
+            var tail = gram.AsSpan(i * d + i, d - i);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row.AsSpan(i), scaled, tail, tail);
+        }
     }
 
     /// <summary>Foreground probability (clamped to 0…1) per superpixel.</summary>

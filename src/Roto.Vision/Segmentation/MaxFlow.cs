@@ -8,6 +8,8 @@ namespace Roto.Vision.Segmentation;
 public sealed class MaxFlow
 {
     private const int None = -1, Terminal = -2, Orphan = -3;
+    /// <summary>Residual capacity below which an arc counts as saturated: rounding leaves crumbs that are not worth augmenting.</summary>
+    private const double Epsilon = 1e-9;
 
     private readonly int _count;
     // Per node: residual capacity to the terminals (positive: from the source, negative: to the sink), first arc,
@@ -64,187 +66,237 @@ public sealed class MaxFlow
     }
 
     /// <summary>Solves the cut; returns which nodes end on the source (foreground) side.</summary>
-    public bool[] Solve()
+    public unsafe bool[] Solve()
     {
-        var active = new Queue<int>();
-        var orphans = new Queue<int>();
+        // The arcs regrouped by their tail node (each node's arcs side by side in memory), with sister links.
+        var first = new int[_count + 1];
+        for (var a = 0; a < _arcs; a++) first[_head[a ^ 1] + 1]++;
+        for (var i = 0; i < _count; i++) first[i + 1] += first[i];
+        var position = new int[_arcs];
+        var fill = (int[])first.Clone();
         for (var i = 0; i < _count; i++)
+            for (var a = _first[i]; a >= 0; a = _next[a]) position[a] = fill[i]++;
+        var head = new int[Math.Max(1, _arcs)];
+        var sister = new int[Math.Max(1, _arcs)];
+        var residual = new double[Math.Max(1, _arcs)];
+        for (var a = 0; a < _arcs; a++)
         {
-            _parent[i] = None;
-            if (_terminal[i] == 0) continue;
-            _parent[i] = Terminal;
-            _inSinkTree[i] = _terminal[i] < 0;
-            _distance[i] = 1;
-            Activate(active, i);
+            head[position[a]] = _head[a];
+            sister[position[a]] = position[a ^ 1];
+            residual[position[a]] = _residual[a];
         }
 
-        var time = 0;
-        var current = -1;
-        while (true)
+        var active = new IntQueue(_count);
+        var orphans = new IntQueue(_count);
+        fixed (int* f = first, hd = head, sis = sister, parent = _parent, stamp = _stamp, distance = _distance)
+        fixed (double* res = residual, terminal = _terminal)
+        fixed (bool* inSink = _inSinkTree, queued = _queued)
         {
-            var i = current;
-            if (i >= 0 && _parent[i] == None) i = -1;
-            if (i < 0)
+            var g = new Graph(f, hd, sis, res, terminal, parent, inSink, stamp, distance, queued);
+            for (var i = 0; i < _count; i++)
             {
-                do
-                {
-                    if (active.Count == 0) return SourceSide();
-                    i = active.Dequeue();
-                    _queued[i] = false;
-                } while (_parent[i] == None);
+                parent[i] = None;
+                if (Math.Abs(terminal[i]) <= Epsilon) continue;
+                parent[i] = Terminal;
+                inSink[i] = terminal[i] < 0;
+                distance[i] = 1;
+                g.Activate(active, i);
             }
 
-            var bridge = Grow(active, i);
-            time++;
-            if (bridge < 0)
-            {
-                current = -1;
-                continue;
-            }
-            current = i;
-            Augment(bridge, orphans);
-            while (orphans.Count > 0) Adopt(orphans.Dequeue(), active, orphans, time);
-        }
-    }
-
-    private void Activate(Queue<int> active, int i)
-    {
-        if (_queued[i]) return;
-        _queued[i] = true;
-        active.Enqueue(i);
-    }
-
-    /// <summary>Grows node <paramref name="i"/>'s tree by its free neighbours; returns an arc (source tree → sink tree) if the trees meet.</summary>
-    private int Grow(Queue<int> active, int i)
-    {
-        var sink = _inSinkTree[i];
-        for (var a = _first[i]; a >= 0; a = _next[a])
-        {
-            // Residual capacity in the direction of the tree's flow: away from the source, towards the sink.
-            if ((sink ? _residual[a ^ 1] : _residual[a]) <= 0) continue;
-            var j = _head[a];
-            if (_parent[j] == None)
-            {
-                _inSinkTree[j] = sink;
-                _parent[j] = a ^ 1;
-                _stamp[j] = _stamp[i];
-                _distance[j] = _distance[i] + 1;
-                Activate(active, j);
-            }
-            else if (_inSinkTree[j] != sink)
-            {
-                return sink ? a ^ 1 : a;
-            }
-            else if (_stamp[j] <= _stamp[i] && _distance[j] > _distance[i])
-            {
-                // A shorter path to the terminal: keeps the trees shallow.
-                _parent[j] = a ^ 1;
-                _stamp[j] = _stamp[i];
-                _distance[j] = _distance[i] + 1;
-            }
-        }
-        return -1;
-    }
-
-    /// <summary>Pushes the bottleneck along source → … → bridge → … → sink; saturated parents make orphans.</summary>
-    private void Augment(int bridge, Queue<int> orphans)
-    {
-        var bottleneck = _residual[bridge];
-        // _parent[i] is the arc from i to its parent; flow runs parent → i in the source tree, i → parent in the sink tree.
-        int i;
-        for (i = _head[bridge ^ 1]; _parent[i] != Terminal; i = _head[_parent[i]]) bottleneck = Math.Min(bottleneck, _residual[_parent[i] ^ 1]);
-        bottleneck = Math.Min(bottleneck, _terminal[i]);
-        for (i = _head[bridge]; _parent[i] != Terminal; i = _head[_parent[i]]) bottleneck = Math.Min(bottleneck, _residual[_parent[i]]);
-        bottleneck = Math.Min(bottleneck, -_terminal[i]);
-
-        _residual[bridge ^ 1] += bottleneck;
-        _residual[bridge] -= bottleneck;
-        for (i = _head[bridge ^ 1]; ; )
-        {
-            var a = _parent[i];
-            if (a == Terminal)
-            {
-                _terminal[i] -= bottleneck;
-                if (_terminal[i] <= 0) MakeOrphan(i, orphans);
-                break;
-            }
-            _residual[a] += bottleneck;
-            _residual[a ^ 1] -= bottleneck;
-            var next = _head[a];
-            if (_residual[a ^ 1] <= 0) MakeOrphan(i, orphans);
-            i = next;
-        }
-        for (i = _head[bridge]; ; )
-        {
-            var a = _parent[i];
-            if (a == Terminal)
-            {
-                _terminal[i] += bottleneck;
-                if (_terminal[i] >= 0) MakeOrphan(i, orphans);
-                break;
-            }
-            _residual[a ^ 1] += bottleneck;
-            _residual[a] -= bottleneck;
-            var next = _head[a];
-            if (_residual[a] <= 0) MakeOrphan(i, orphans);
-            i = next;
-        }
-    }
-
-    private void MakeOrphan(int i, Queue<int> orphans)
-    {
-        _parent[i] = Orphan;
-        orphans.Enqueue(i);
-    }
-
-    /// <summary>Finds an orphan a new parent in its own tree that still reaches the terminal, or frees it.</summary>
-    private void Adopt(int i, Queue<int> active, Queue<int> orphans, int time)
-    {
-        var sink = _inSinkTree[i];
-        var best = None;
-        var bestDistance = int.MaxValue;
-        for (var a = _first[i]; a >= 0; a = _next[a])
-        {
-            // Capacity from the candidate parent j to i in the tree's flow direction.
-            if ((sink ? _residual[a] : _residual[a ^ 1]) <= 0) continue;
-            var j = _head[a];
-            if (_inSinkTree[j] != sink || _parent[j] == None) continue;
-            // Walk up to the terminal (or to a node already checked in this round).
-            var d = 0;
-            var k = j;
+            var time = 0;
+            var current = -1;
             while (true)
             {
-                if (_stamp[k] == time) { d += _distance[k]; break; }
-                var up = _parent[k];
-                d++;
-                if (up == Terminal) { _stamp[k] = time; _distance[k] = 1; break; }
-                if (up == Orphan || up == None) { d = int.MaxValue; break; }
-                k = _head[up];
+                var i = current;
+                if (i >= 0 && parent[i] == None) i = -1;
+                if (i < 0)
+                {
+                    do
+                    {
+                        if (active.Count == 0) return SourceSide();
+                        i = active.Dequeue();
+                        queued[i] = false;
+                    } while (parent[i] == None);
+                }
+
+                var bridge = g.Grow(active, i);
+                time++;
+                if (bridge < 0)
+                {
+                    current = -1;
+                    continue;
+                }
+                current = i;
+                g.Augment(bridge, orphans);
+                while (orphans.Count > 0) g.Adopt(orphans.Dequeue(), active, orphans, time);
             }
-            if (d == int.MaxValue) continue;
-            if (d < bestDistance) { best = a; bestDistance = d; }
-            for (k = j; _stamp[k] != time; k = _head[_parent[k]])
+        }
+    }
+
+    /// <summary>A fixed-capacity FIFO of node ids (each node is in it at most once).</summary>
+    private sealed class IntQueue(int capacity)
+    {
+        private readonly int[] _items = new int[Math.Max(1, capacity)];
+        private int _head, _count;
+        public int Count => _count;
+        public void Enqueue(int item)
+        {
+            _items[(_head + _count) % _items.Length] = item;
+            _count++;
+        }
+        public int Dequeue()
+        {
+            var item = _items[_head];
+            _head = (_head + 1) % _items.Length;
+            _count--;
+            return item;
+        }
+    }
+
+    /// <summary>The solver's steps over pinned arrays (no bounds checks in the inner loops).</summary>
+    private readonly unsafe struct Graph(int* first, int* head, int* sister, double* residual, double* terminal, int* parent,
+        bool* inSink, int* stamp, int* distance, bool* queued)
+    {
+        public void Activate(IntQueue active, int i)
+        {
+            if (queued[i]) return;
+            queued[i] = true;
+            active.Enqueue(i);
+        }
+
+        /// <summary>Grows node <paramref name="i"/>'s tree by its free neighbours; returns an arc (source tree → sink tree) if the trees meet.</summary>
+        public int Grow(IntQueue active, int i)
+        {
+            var sink = inSink[i];
+            for (int a = first[i], end = first[i + 1]; a < end; a++)
             {
-                _stamp[k] = time;
-                _distance[k] = d--;
+                // Residual capacity in the direction of the tree's flow: away from the source, towards the sink.
+                if ((sink ? residual[sister[a]] : residual[a]) <= Epsilon) continue;
+                var j = head[a];
+                if (parent[j] == None)
+                {
+                    inSink[j] = sink;
+                    parent[j] = sister[a];
+                    stamp[j] = stamp[i];
+                    distance[j] = distance[i] + 1;
+                    Activate(active, j);
+                }
+                else if (inSink[j] != sink)
+                {
+                    return sink ? sister[a] : a;
+                }
+                else if (stamp[j] <= stamp[i] && distance[j] > distance[i])
+                {
+                    // A shorter path to the terminal: keeps the trees shallow.
+                    parent[j] = sister[a];
+                    stamp[j] = stamp[i];
+                    distance[j] = distance[i] + 1;
+                }
+            }
+            return -1;
+        }
+
+        /// <summary>Pushes the bottleneck along source → … → bridge → … → sink; saturated parents make orphans.</summary>
+        public void Augment(int bridge, IntQueue orphans)
+        {
+            var bottleneck = residual[bridge];
+            // parent[i] is the arc from i to its parent; flow runs parent → i in the source tree, i → parent in the sink tree.
+            int i;
+            for (i = head[sister[bridge]]; parent[i] != Terminal; i = head[parent[i]]) bottleneck = Math.Min(bottleneck, residual[sister[parent[i]]]);
+            bottleneck = Math.Min(bottleneck, terminal[i]);
+            for (i = head[bridge]; parent[i] != Terminal; i = head[parent[i]]) bottleneck = Math.Min(bottleneck, residual[parent[i]]);
+            bottleneck = Math.Min(bottleneck, -terminal[i]);
+
+            residual[sister[bridge]] += bottleneck;
+            residual[bridge] -= bottleneck;
+            for (i = head[sister[bridge]]; ;)
+            {
+                var a = parent[i];
+                if (a == Terminal)
+                {
+                    terminal[i] -= bottleneck;
+                    if (terminal[i] <= Epsilon) MakeOrphan(i, orphans);
+                    break;
+                }
+                residual[a] += bottleneck;
+                residual[sister[a]] -= bottleneck;
+                var next = head[a];
+                if (residual[sister[a]] <= Epsilon) MakeOrphan(i, orphans);
+                i = next;
+            }
+            for (i = head[bridge]; ;)
+            {
+                var a = parent[i];
+                if (a == Terminal)
+                {
+                    terminal[i] += bottleneck;
+                    if (terminal[i] >= -Epsilon) MakeOrphan(i, orphans);
+                    break;
+                }
+                residual[sister[a]] += bottleneck;
+                residual[a] -= bottleneck;
+                var next = head[a];
+                if (residual[a] <= Epsilon) MakeOrphan(i, orphans);
+                i = next;
             }
         }
 
-        if (best != None)
+        private void MakeOrphan(int i, IntQueue orphans)
         {
-            _parent[i] = best;
-            _stamp[i] = time;
-            _distance[i] = bestDistance + 1;
-            return;
+            parent[i] = Orphan;
+            orphans.Enqueue(i);
         }
-        _parent[i] = None;
-        for (var a = _first[i]; a >= 0; a = _next[a])
+
+        /// <summary>Finds an orphan a new parent in its own tree that still reaches the terminal, or frees it.</summary>
+        public void Adopt(int i, IntQueue active, IntQueue orphans, int time)
         {
-            var j = _head[a];
-            if (_inSinkTree[j] != sink || _parent[j] == None) continue;
-            if ((sink ? _residual[a] : _residual[a ^ 1]) > 0) Activate(active, j);
-            var up = _parent[j];
-            if (up != Terminal && up != Orphan && _head[up] == i) MakeOrphan(j, orphans);
+            var sink = inSink[i];
+            var best = None;
+            var bestDistance = int.MaxValue;
+            int end = first[i + 1];
+            for (var a = first[i]; a < end; a++)
+            {
+                // Capacity from the candidate parent j to i in the tree's flow direction.
+                if ((sink ? residual[a] : residual[sister[a]]) <= Epsilon) continue;
+                var j = head[a];
+                if (inSink[j] != sink || parent[j] == None) continue;
+                // Walk up to the terminal (or to a node already checked in this round).
+                var d = 0;
+                var k = j;
+                while (true)
+                {
+                    if (stamp[k] == time) { d += distance[k]; break; }
+                    var up = parent[k];
+                    d++;
+                    if (up == Terminal) { stamp[k] = time; distance[k] = 1; break; }
+                    if (up == Orphan || up == None) { d = int.MaxValue; break; }
+                    k = head[up];
+                }
+                if (d == int.MaxValue) continue;
+                if (d < bestDistance) { best = a; bestDistance = d; }
+                for (k = j; stamp[k] != time; k = head[parent[k]])
+                {
+                    stamp[k] = time;
+                    distance[k] = d--;
+                }
+            }
+
+            if (best != None)
+            {
+                parent[i] = best;
+                stamp[i] = time;
+                distance[i] = bestDistance + 1;
+                return;
+            }
+            parent[i] = None;
+            for (var a = first[i]; a < end; a++)
+            {
+                var j = head[a];
+                if (inSink[j] != sink || parent[j] == None) continue;
+                if ((sink ? residual[a] : residual[sister[a]]) > Epsilon) Activate(active, j);
+                var up = parent[j];
+                if (up != Terminal && up != Orphan && head[up] == i) MakeOrphan(j, orphans);
+            }
         }
     }
 
