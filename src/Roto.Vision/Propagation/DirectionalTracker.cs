@@ -23,8 +23,19 @@ internal sealed class DirectionalTracker : IDisposable
     /// <summary>Mean feature-match probability over a component that keeps it without support from the motion.</summary>
     private const double MatchedKeep = 0.7;
 
+    /// <summary>The element counts as lost when its mask shrinks below this share of its area on the marked frame.</summary>
+    private const double LostShare = 0.3;
+    /// <summary>Frames between two attempts to find a lost element again (each costs a network pass).</summary>
+    private const int RecoveryInterval = 4;
+    /// <summary>Feature-match probability that seeds a found region, and the least share of the element's area it must cover (chosen on davis16-dev `mask`).</summary>
+    private const double SeedThreshold = 0.3;
+    private const double SeedShare = 0.05;
+
     private readonly ColourModel _colour;
     private readonly LabelMemory? _memory;
+    private readonly FrameFeatures? _recovery;
+    private readonly LabelMemory? _recoveryMemory;
+    private int _framesSinceRecovery = RecoveryInterval;
     private readonly double _referenceArea;
     private Mat _prevGray;
     private Mat _prob;
@@ -32,9 +43,16 @@ internal sealed class DirectionalTracker : IDisposable
     /// <param name="frame">The marked frame at working size, BGR.</param>
     /// <param name="probability">CV_32FC1 in [0, 1] at working size: the element on the marked frame.</param>
     /// <param name="features">The marked frame's features, or null to track by motion and colour alone.</param>
-    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null)
+    /// <param name="recovery">Features to find the element again when its track collapses (null: no recovery).</param>
+    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null)
     {
         if (features != null) _memory = new LabelMemory(features, probability);
+        if (recovery != null)
+        {
+            _recovery = recovery;
+            using var grid = recovery.Compute(frame);
+            _recoveryMemory = new LabelMemory(grid, probability);
+        }
         using var binary = Binary(probability);
         _colour = new ColourModel(frame, binary);
         _referenceArea = Math.Max(1, Cv2.CountNonZero(binary));
@@ -59,6 +77,7 @@ internal sealed class DirectionalTracker : IDisposable
             var box = Cv2.BoundingRect(previous);
             if (box.Width > 0 && box.Height > 0) Track(frame, gray, previous, box, matched, next);
         }
+        if (_recovery != null) Recover(frame, next);
         if (_memory != null && features != null) _memory.Remember(features, next);
         _prevGray.Dispose();
         _prevGray = gray;
@@ -105,6 +124,81 @@ internal sealed class DirectionalTracker : IDisposable
         using var capped = new Mat();
         Cv2.Min(soft, 0.45, capped);
         capped.CopyTo(target, notKept);
+    }
+
+    /// <summary>
+    /// When the mask has collapsed (the element left the flow's reach, or was hidden and came back elsewhere), looks
+    /// for it over the whole frame by matching its features on the marked frame, and starts again from the best
+    /// matching region, its edges taken from the colour model.
+    /// </summary>
+    private void Recover(Mat frame, Mat next)
+    {
+        using (var current = Binary(next))
+            if (Cv2.CountNonZero(current) >= LostShare * _referenceArea) return;
+        if (++_framesSinceRecovery < RecoveryInterval) return;
+        _framesSinceRecovery = 0;
+
+        using var grid = _recovery!.Compute(frame);
+        using var matched = _recoveryMemory!.Predict(grid, frame.Size());
+        using var candidates = new Mat();
+        using (var above = new Mat())
+        {
+            Cv2.Threshold(matched, above, SeedThreshold, 255, ThresholdTypes.Binary);
+            above.ConvertTo(candidates, MatType.CV_8UC1);
+        }
+        using var labels = new Mat();
+        using var stats = new Mat();
+        using var centroids = new Mat();
+        var count = Cv2.ConnectedComponentsWithStats(candidates, labels, stats, centroids, PixelConnectivity.Connectivity8);
+        var best = 0;
+        var bestMass = 0.0;
+        for (var i = 1; i < count; i++)
+        {
+            var area = stats.At<int>(i, (int)ConnectedComponentsTypes.Area);
+            if (area < SeedShare * _referenceArea || area > 3 * _referenceArea) continue;
+            using var component = new Mat();
+            Cv2.Compare(labels, i, component, CmpTypes.EQ);
+            var mass = Cv2.Mean(matched, component).Val0 * area;
+            if (mass > bestMass) { best = i; bestMass = mass; }
+        }
+        if (best == 0) return;
+
+        var box = new Rect(stats.At<int>(best, 0), stats.At<int>(best, 1), stats.At<int>(best, 2), stats.At<int>(best, 3));
+        var margin = (int)(0.35 * Math.Max(box.Width, box.Height)) + 12;
+        var roi = new Rect(box.X - margin, box.Y - margin, box.Width + 2 * margin, box.Height + 2 * margin).Intersect(new Rect(0, 0, frame.Cols, frame.Rows));
+        // Where the element may be: the matched region grown by a quarter of the element's size; the colour model
+        // draws the edges inside it.
+        using var prior = new Mat(matched.Size(), MatType.CV_32FC1, Scalar.All(0));
+        using (var component = new Mat())
+        {
+            Cv2.Compare(labels, best, component, CmpTypes.EQ);
+            var grow = Math.Max(1, (int)(Math.Sqrt(_referenceArea) / 4));
+            using var kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(2 * grow + 1, 2 * grow + 1));
+            Cv2.Dilate(component, component, kernel);
+            prior.SetTo(Scalar.All(0.7), component);
+        }
+        using var colour = new Mat();
+        using (var window = new Mat(frame, roi)) _colour.Posterior(window, colour);
+        using var priorWindow = new Mat(prior, roi);
+        using var fused = Fuse(priorWindow, colour, null);
+        using var refined = new Mat();
+        using (var guide = new Mat(frame, roi)) CvXImgProc.GuidedFilter(guide, fused, refined, GuideRadius(box), 400, -1);
+        using var kept = KeepConsistent(refined, priorWindow, null);
+        var found = Cv2.CountNonZero(kept);
+        if (found < LostShare * _referenceArea || found > 3 * _referenceArea) return;
+        // An element that only shrank (moving away, leaving the frame) keeps its track: the region found must resemble
+        // the marked element more than what is tracked does.
+        using (var current = Binary(next))
+        using (var matchedWindow = new Mat(matched, roi))
+        {
+            if (Cv2.CountNonZero(current) > 0 && Cv2.Mean(matched, current).Val0 >= Cv2.Mean(matchedWindow, kept).Val0) return;
+        }
+        next.SetTo(Scalar.All(0));
+        using var target = new Mat(next, roi);
+        using var soft = new Mat();
+        Cv2.Min(refined, 1.0, soft);
+        Cv2.Max(soft, 0.0, soft);
+        soft.CopyTo(target, kept);
     }
 
     /// <summary>
