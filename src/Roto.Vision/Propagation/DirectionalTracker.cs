@@ -27,6 +27,7 @@ internal sealed class DirectionalTracker : IDisposable
     private const double LostShare = 0.3;
     /// <summary>Frames between two attempts to find a lost element again (each costs a network pass).</summary>
     private const int RecoveryInterval = 4;
+    private const int MaxRecoveryWait = 64;
     /// <summary>Feature-match probability that seeds a found region, and the least share of the element's area it must cover (chosen on davis16-dev `mask`).</summary>
     private const double SeedThreshold = 0.3;
     private const double SeedShare = 0.05;
@@ -36,6 +37,8 @@ internal sealed class DirectionalTracker : IDisposable
     private readonly FrameFeatures? _recovery;
     private readonly LabelMemory? _recoveryMemory;
     private int _framesSinceRecovery = RecoveryInterval;
+    // Doubles after each attempt that finds nothing, so an element that stays lost costs a few network passes, not one every few frames.
+    private int _recoveryWait = RecoveryInterval;
     private readonly double _referenceArea;
     private Mat _prevGray;
     private Mat _prob;
@@ -135,9 +138,15 @@ internal sealed class DirectionalTracker : IDisposable
     {
         using (var current = Binary(next))
             if (Cv2.CountNonZero(current) >= LostShare * _referenceArea) return;
-        if (++_framesSinceRecovery < RecoveryInterval) return;
+        if (++_framesSinceRecovery < _recoveryWait) return;
         _framesSinceRecovery = 0;
+        if (TryRecover(frame, next)) _recoveryWait = RecoveryInterval;
+        else _recoveryWait = Math.Min(2 * _recoveryWait, MaxRecoveryWait);
+    }
 
+    /// <returns>Whether a region was found and <paramref name="next"/> now holds it.</returns>
+    private bool TryRecover(Mat frame, Mat next)
+    {
         using var grid = _recovery!.Compute(frame);
         using var matched = _recoveryMemory!.Predict(grid, frame.Size());
         using var candidates = new Mat();
@@ -161,7 +170,7 @@ internal sealed class DirectionalTracker : IDisposable
             var mass = Cv2.Mean(matched, component).Val0 * area;
             if (mass > bestMass) { best = i; bestMass = mass; }
         }
-        if (best == 0) return;
+        if (best == 0) return false;
 
         var box = new Rect(stats.At<int>(best, 0), stats.At<int>(best, 1), stats.At<int>(best, 2), stats.At<int>(best, 3));
         var margin = (int)(0.35 * Math.Max(box.Width, box.Height)) + 12;
@@ -185,13 +194,13 @@ internal sealed class DirectionalTracker : IDisposable
         using (var guide = new Mat(frame, roi)) CvXImgProc.GuidedFilter(guide, fused, refined, GuideRadius(box), 400, -1);
         using var kept = KeepConsistent(refined, priorWindow, null);
         var found = Cv2.CountNonZero(kept);
-        if (found < LostShare * _referenceArea || found > 3 * _referenceArea) return;
+        if (found < LostShare * _referenceArea || found > 3 * _referenceArea) return false;
         // An element that only shrank (moving away, leaving the frame) keeps its track: the region found must resemble
         // the marked element more than what is tracked does.
         using (var current = Binary(next))
         using (var matchedWindow = new Mat(matched, roi))
         {
-            if (Cv2.CountNonZero(current) > 0 && Cv2.Mean(matched, current).Val0 >= Cv2.Mean(matchedWindow, kept).Val0) return;
+            if (Cv2.CountNonZero(current) > 0 && Cv2.Mean(matched, current).Val0 >= Cv2.Mean(matchedWindow, kept).Val0) return false;
         }
         next.SetTo(Scalar.All(0));
         using var target = new Mat(next, roi);
@@ -199,6 +208,7 @@ internal sealed class DirectionalTracker : IDisposable
         Cv2.Min(refined, 1.0, soft);
         Cv2.Max(soft, 0.0, soft);
         soft.CopyTo(target, kept);
+        return true;
     }
 
     /// <summary>

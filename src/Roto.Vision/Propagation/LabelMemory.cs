@@ -50,30 +50,50 @@ internal sealed class LabelMemory : IDisposable
     {
         if (target.Rows != _rows || target.Cols != _cols) throw new ArgumentException("feature grids differ in size");
         var count = _rows * _cols;
-        using var toReference = new Mat();
-        Cv2.Gemm(target.Cells, _referenceCells, 1, new Mat(), 0, toReference, GemmFlags.B_T);
-        using var toPrevious = new Mat();
-        if (_previousCells != null) Cv2.Gemm(target.Cells, _previousCells, 1, new Mat(), 0, toPrevious, GemmFlags.B_T);
+        var toReference = Similarities(target.Cells, _referenceCells);
+        var toPrevious = _previousCells != null ? Similarities(target.Cells, _previousCells) : null;
 
         using var grid = new Mat(_rows, _cols, MatType.CV_32FC1);
         var sims = new float[TopK];
         var labels = new float[TopK];
-        for (var i = 0; i < count; i++)
+        fixed (float* reference = toReference, previous = toPrevious)
         {
-            var n = TopOf((float*)toReference.Ptr(i), _referenceLabels, sims, labels, 0, -1, -1);
-            var fromReference = Softmax(sims, labels, 0, n);
-            var label = fromReference;
-            if (_previousCells != null)
+            for (var i = 0; i < count; i++)
             {
-                var m = TopOf((float*)toPrevious.Ptr(i), _previousLabels, sims, labels, 0, i / _cols, i % _cols);
-                // Averaged, not pooled: the previous frame always looks more alike and would outvote the marked frame.
-                label = ReferenceShare * fromReference + (1 - ReferenceShare) * Softmax(sims, labels, 0, m);
+                var n = TopOf(reference + (long)i * count, _referenceLabels, sims, labels, 0, -1, -1);
+                var fromReference = Softmax(sims, labels, 0, n);
+                var label = fromReference;
+                if (previous != null)
+                {
+                    var m = TopOf(previous + (long)i * count, _previousLabels, sims, labels, 0, i / _cols, i % _cols);
+                    // Averaged, not pooled: the previous frame always looks more alike and would outvote the marked frame.
+                    label = ReferenceShare * fromReference + (1 - ReferenceShare) * Softmax(sims, labels, 0, m);
+                }
+                ((float*)grid.Ptr(0))[i] = label;
             }
-            ((float*)grid.Ptr(0))[i] = label;
         }
         var probability = new Mat();
         Cv2.Resize(grid, probability, size, 0, 0, InterpolationFlags.Linear);
         return probability;
+    }
+
+    /// <summary>
+    /// Cosine similarity of every cell of one grid to every cell of another (rows are unit vectors), row-major. Dot
+    /// products with SIMD: OpenCV's gemm in this runtime is not BLAS-backed and took about four times longer here.
+    /// </summary>
+    private static unsafe float[] Similarities(Mat cells, Mat other)
+    {
+        int n = cells.Rows, m = other.Rows, d = cells.Cols;
+        var result = new float[(long)n * m];
+        var a = new ReadOnlySpan<float>((float*)cells.Data, n * d);
+        var b = new ReadOnlySpan<float>((float*)other.Data, m * d);
+        for (var i = 0; i < n; i++)
+        {
+            var row = a.Slice(i * d, d);
+            var target = result.AsSpan(i * m, m);
+            for (var j = 0; j < m; j++) target[j] = System.Numerics.Tensors.TensorPrimitives.Dot(row, b.Slice(j * d, d));
+        }
+        return result;
     }
 
     private static float Softmax(float[] sims, float[] labels, int from, int n)
