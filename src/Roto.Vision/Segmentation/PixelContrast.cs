@@ -56,24 +56,13 @@ public sealed class PixelContrast
         var beta = sum <= double.Epsilon ? 0 : 1.0 / (2 * sum / count);
         var diagonal = Gamma / Math.Sqrt(2);
         var weights = new float[squared.Length];
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var i = y * width + x;
-                for (var k = 0; k < 4; k++)
-                {
-                    var (dx, dy) = Forward[k];
-                    int nx = x + dx, ny = y + dy;
-                    if (nx < 0 || nx >= width || ny >= height) continue;
-                    weights[4 * i + k] = (float)((dx != 0 && dy != 0 ? diagonal : Gamma) * Math.Exp(-beta * squared[4 * i + k]));
-                }
-            }
-        }
+        // Edges that leave the image keep a weight that nothing reads.
+        for (var e = 0; e < weights.Length; e++)
+            weights[e] = (float)((e % 4 is 1 or 3 ? diagonal : Gamma) * Math.Exp(-beta * squared[e]));
         return new PixelContrast(width, height, beta, weights);
     }
 
-    internal static double Distance2(byte[] colour, int a, int b)
+    private static double Distance2(byte[] colour, int a, int b)
     {
         double d0 = colour[3 * a] - colour[3 * b], d1 = colour[3 * a + 1] - colour[3 * b + 1], d2 = colour[3 * a + 2] - colour[3 * b + 2];
         return d0 * d0 + d1 * d1 + d2 * d2;

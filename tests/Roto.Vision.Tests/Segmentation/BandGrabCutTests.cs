@@ -34,8 +34,8 @@ public sealed class BandGrabCutTests
         using var oursMask = Foreground(ours);
         using var theirsMask = Foreground(theirs);
         using var roughMask = Foreground(before);
-        Assert.True(IoU(oursMask, theirsMask) >= 0.95, $"agreement with OpenCV's GrabCut {IoU(oursMask, theirsMask):F3}");
-        Assert.True(IoU(oursMask, truth) > IoU(roughMask, truth) + 0.02, $"IoU with the truth {IoU(oursMask, truth):F3}, rough outline {IoU(roughMask, truth):F3}");
+        Assert.True(Iou(oursMask, theirsMask) >= 0.95, $"agreement with OpenCV's GrabCut {Iou(oursMask, theirsMask):F3}");
+        Assert.True(Iou(oursMask, truth) > Iou(roughMask, truth) + 0.02, $"IoU with the truth {Iou(oursMask, truth):F3}, rough outline {Iou(roughMask, truth):F3}");
         // Sure pixels stay as they were: only the band is cut.
         using var sure = new Mat();
         Cv2.InRange(before, 0, 1, sure);
@@ -64,14 +64,5 @@ public sealed class BandGrabCutTests
         var mask = new Mat();
         Cv2.Compare(odd, Scalar.All(1), mask, CmpTypes.EQ);
         return mask;
-    }
-
-    private static double IoU(Mat a, Mat b)
-    {
-        using var both = new Mat();
-        using var either = new Mat();
-        Cv2.BitwiseAnd(a, b, both);
-        Cv2.BitwiseOr(a, b, either);
-        return (double)Cv2.CountNonZero(both) / Math.Max(1, Cv2.CountNonZero(either));
     }
 }
