@@ -159,16 +159,13 @@ internal sealed class DirectionalTracker : IDisposable
         using var stats = new Mat();
         using var centroids = new Mat();
         var count = Cv2.ConnectedComponentsWithStats(candidates, labels, stats, centroids, PixelConnectivity.Connectivity8);
+        var mass = MatchMass(labels, matched, count);
         var best = 0;
-        var bestMass = 0.0;
         for (var i = 1; i < count; i++)
         {
             var area = stats.At<int>(i, (int)ConnectedComponentsTypes.Area);
             if (area < SeedShare * _referenceArea || area > 3 * _referenceArea) continue;
-            using var component = new Mat();
-            Cv2.Compare(labels, i, component, CmpTypes.EQ);
-            var mass = Cv2.Mean(matched, component).Val0 * area;
-            if (mass > bestMass) { best = i; bestMass = mass; }
+            if (mass[i] > mass[best]) best = i;
         }
         if (best == 0) return false;
 
@@ -209,6 +206,21 @@ internal sealed class DirectionalTracker : IDisposable
         Cv2.Max(soft, 0.0, soft);
         soft.CopyTo(target, kept);
         return true;
+    }
+
+    /// <summary>The sum of the match probability over each labelled region, in one pass (OpenCV has no per-label sum).</summary>
+    private static unsafe double[] MatchMass(Mat labels, Mat matched, int count)
+    {
+        var mass = new double[count];
+        int rows = labels.Rows, cols = labels.Cols;
+        for (var y = 0; y < rows; y++)
+        {
+            var l = (int*)labels.Ptr(y);
+            var m = (float*)matched.Ptr(y);
+            for (var x = 0; x < cols; x++) mass[l[x]] += m[x];
+        }
+        mass[0] = 0;
+        return mass;
     }
 
     /// <summary>

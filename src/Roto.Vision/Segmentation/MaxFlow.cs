@@ -12,37 +12,28 @@ public sealed class MaxFlow
     private const double Epsilon = 1e-9;
 
     private readonly int _count;
-    // Per node: residual capacity to the terminals (positive: from the source, negative: to the sink), first arc,
-    // tree membership and parent arc, and the timestamp and distance marks of the adoption step.
+    // Per node: residual capacity to the terminals (positive: from the source, negative: to the sink), tree membership
+    // and parent arc, and the timestamp and distance marks of the adoption step.
     private readonly double[] _terminal;
-    private readonly int[] _first;
     private readonly int[] _parent;
     private readonly bool[] _inSinkTree;
     private readonly int[] _stamp;
     private readonly int[] _distance;
     private readonly bool[] _queued;
-    // Per arc (arcs come in pairs: a and a ^ 1 are sisters): target node, next arc of the same node, residual capacity.
-    private int[] _head;
-    private int[] _next;
-    private double[] _residual;
-    private int _arcs;
+    // The pairs as added; Solve lays them out as arcs grouped by node.
+    private readonly List<(int A, int B, double Cost)> _pairs;
 
     /// <summary>A graph of <paramref name="nodes"/> nodes plus a source and a sink.</summary>
     public MaxFlow(int nodes, int expectedPairs = 0)
     {
         _count = nodes;
         _terminal = new double[nodes];
-        _first = new int[nodes];
-        Array.Fill(_first, -1);
         _parent = new int[nodes];
         _inSinkTree = new bool[nodes];
         _stamp = new int[nodes];
         _distance = new int[nodes];
         _queued = new bool[nodes];
-        var arcs = Math.Max(16, 2 * expectedPairs);
-        _head = new int[arcs];
-        _next = new int[arcs];
-        _residual = new double[arcs];
+        _pairs = new List<(int, int, double)>(expectedPairs);
     }
 
     /// <summary>The costs of labelling <paramref name="node"/> background and foreground.</summary>
@@ -51,39 +42,25 @@ public sealed class MaxFlow
         _terminal[node] += costIfBackground - costIfForeground;
 
     /// <summary>Cost paid when <paramref name="a"/> and <paramref name="b"/> get different labels.</summary>
-    public void AddPair(int a, int b, double cost)
-    {
-        if (_arcs + 2 > _head.Length)
-        {
-            var size = 2 * _head.Length;
-            Array.Resize(ref _head, size);
-            Array.Resize(ref _next, size);
-            Array.Resize(ref _residual, size);
-        }
-        _head[_arcs] = b; _residual[_arcs] = cost; _next[_arcs] = _first[a]; _first[a] = _arcs;
-        _head[_arcs + 1] = a; _residual[_arcs + 1] = cost; _next[_arcs + 1] = _first[b]; _first[b] = _arcs + 1;
-        _arcs += 2;
-    }
+    public void AddPair(int a, int b, double cost) => _pairs.Add((a, b, cost));
 
-    /// <summary>Solves the cut; returns which nodes end on the source (foreground) side.</summary>
+    /// <summary>Solves the cut (once: it consumes the capacities); returns which nodes end on the source (foreground) side.</summary>
     public unsafe bool[] Solve()
     {
-        // The arcs regrouped by their tail node (each node's arcs side by side in memory), with sister links.
+        // Each pair becomes two arcs, one from each end, with each node's arcs side by side in memory and sister links.
         var first = new int[_count + 1];
-        for (var a = 0; a < _arcs; a++) first[_head[a ^ 1] + 1]++;
+        foreach (var (a, b, _) in _pairs) { first[a + 1]++; first[b + 1]++; }
         for (var i = 0; i < _count; i++) first[i + 1] += first[i];
-        var position = new int[_arcs];
         var fill = (int[])first.Clone();
-        for (var i = 0; i < _count; i++)
-            for (var a = _first[i]; a >= 0; a = _next[a]) position[a] = fill[i]++;
-        var head = new int[Math.Max(1, _arcs)];
-        var sister = new int[Math.Max(1, _arcs)];
-        var residual = new double[Math.Max(1, _arcs)];
-        for (var a = 0; a < _arcs; a++)
+        var arcs = Math.Max(1, 2 * _pairs.Count);
+        var head = new int[arcs];
+        var sister = new int[arcs];
+        var residual = new double[arcs];
+        foreach (var (a, b, cost) in _pairs)
         {
-            head[position[a]] = _head[a];
-            sister[position[a]] = position[a ^ 1];
-            residual[position[a]] = _residual[a];
+            int ab = fill[a]++, ba = fill[b]++;
+            head[ab] = b; residual[ab] = cost; sister[ab] = ba;
+            head[ba] = a; residual[ba] = cost; sister[ba] = ab;
         }
 
         var active = new IntQueue(_count);
