@@ -16,9 +16,9 @@ var mode = args.Length > 0 ? args[0] : "mask";
 var only = args.Skip(1).ToHashSet();
 var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
 Directory.CreateDirectory(cache);
-// The served propagator as the server builds it; ROTO_BENCH_FEATURES=1 adds the (opt-in) feature-matching term.
+// The served propagator as the server builds it; ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching).
 IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1"
-    ? new FlowColourPropagator { Features = new Roto.Vision.Features.FrameFeatures() }
+    ? new FlowColourPropagator { Features = Roto.Vision.Features.FrameFeatures.ForTracking() }
     : new FlowColourPropagator();
 IClickSegmenter segmenter = new FeatureGraphSegmenter();
 

@@ -14,6 +14,7 @@ using Roto.Core.Tracking;
 using Roto.Media;
 using Roto.Vision;
 using Roto.Vision.Compositing;
+using Roto.Vision.Features;
 using Roto.Vision.Propagation;
 using Roto.Vision.Removal;
 using Roto.Vision.Segmentation;
@@ -54,7 +55,9 @@ public static class CoreServices
 
         // Engines: each behind its interface so a better one replaces it without touching anything above.
         services.AddSingleton<IClickSegmenter>(_ => new FeatureGraphSegmenter());
-        services.AddSingleton<IMaskPropagator, FlowColourPropagator>();
+        services.AddSingleton<IMaskPropagator>(sp => sp.GetRequiredService<IOptions<RotoOptions>>().Value.Tracking.FeatureMatching
+            ? new FlowColourPropagator { Features = FrameFeatures.ForTracking() }
+            : new FlowColourPropagator());
         services.AddSingleton<IElementRemover, FlowGuidedRemover>();
         services.AddSingleton<IElementCompositor, SceneCompositor>();
         services.AddSingleton<ISubjectExtractor, SubjectExtractor>();

@@ -5,10 +5,11 @@ using Roto.Vision.Features;
 namespace Roto.Vision.Propagation;
 
 /// <summary>
-/// Carries one element's mask from a marked frame to its neighbours, one frame at a time in one direction:
-/// the previous probability is warped by dense optical flow (computed only around the element), fused with the
-/// marked frame's colour model, snapped to image edges with a guided filter, and kept from leaking onto the
-/// background by a local search window and an area guard.
+/// Carries one element's mask from a marked frame to its neighbours, one frame at a time in one direction. Without
+/// features the previous probability is warped by dense optical flow (computed only around the element), fused with
+/// the marked frame's colour model, snapped to image edges with a guided filter, and kept from leaking onto the
+/// background by a local search window and an area guard. With features each frame takes its labels from the
+/// marked frames and the last tracked frames by feature matching (<see cref="LabelMemory"/>).
 /// </summary>
 internal sealed class DirectionalTracker : IDisposable
 {
@@ -17,11 +18,8 @@ internal sealed class DirectionalTracker : IDisposable
     /// <summary>Weight of the colour evidence against the motion prior (log-odds), chosen on the benchmark as a whole.</summary>
     private const float ColourWeight = 1.0f;
 
-    /// <summary>Weight of the feature-matching evidence (log-odds), chosen on the benchmark.</summary>
-    private const float FeatureWeight = 1.0f;
-
-    /// <summary>Mean feature-match probability over a component that keeps it without support from the motion.</summary>
-    private const double MatchedKeep = 0.7;
+    /// <summary>Tracked frames the feature matching remembers besides the marked ones (davis16-dev `mask`: 5 → 0.632, 10 → 0.652, 20 → 0.666 at twice the cost of 10).</summary>
+    private const int RecentFrames = 10;
 
     /// <summary>The element counts as lost when its mask shrinks below this share of its area on the marked frame.</summary>
     private const double LostShare = 0.3;
@@ -49,7 +47,7 @@ internal sealed class DirectionalTracker : IDisposable
     /// <param name="recovery">Features to find the element again when its track collapses (null: no recovery).</param>
     public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null)
     {
-        if (features != null) _memory = new LabelMemory(features, probability);
+        if (features != null) _memory = new LabelMemory(features, probability, MatchRadius(features), RecentFrames);
         if (recovery != null)
         {
             _recovery = recovery;
@@ -73,13 +71,7 @@ internal sealed class DirectionalTracker : IDisposable
     {
         var gray = new Mat();
         Cv2.CvtColor(frame, gray, ColorConversionCodes.BGR2GRAY);
-        var next = new Mat(frame.Rows, frame.Cols, MatType.CV_32FC1, Scalar.All(0));
-        using (var matched = _memory != null && features != null ? _memory.Predict(features, frame.Size()) : null)
-        using (var previous = Binary(_prob))
-        {
-            var box = Cv2.BoundingRect(previous);
-            if (box.Width > 0 && box.Height > 0) Track(frame, gray, previous, box, matched, next);
-        }
+        var next = _memory != null && features != null ? _memory.Predict(features, frame.Size()) : Moved(frame, gray);
         if (_recovery != null) Recover(frame, next);
         if (_memory != null && features != null) _memory.Remember(features, next);
         _prevGray.Dispose();
@@ -88,12 +80,30 @@ internal sealed class DirectionalTracker : IDisposable
         _prob = next;
     }
 
-    private void Track(Mat frame, Mat gray, Mat previousBinary, Rect box, Mat? matched, Mat next)
+    /// <summary>Adds the far end of a gap between two marked frames to what the feature matching draws on.</summary>
+    public void AddReference(FeatureGrid features, Mat probability) => _memory?.AddReference(features, probability);
+
+    /// <summary>
+    /// How far (in cells) a part of the element may have moved since a memory frame: two fifteenths of the grid's
+    /// height, 8 cells on a 480-line frame (davis16-dev `mask`: 6 cells 0.656, 8 cells 0.660).
+    /// </summary>
+    private static int MatchRadius(FeatureGrid grid) => Math.Max(3, grid.Rows * 2 / 15);
+
+    /// <summary>The element on a frame without features: the previous mask moved by the flow, snapped to the colours.</summary>
+    private Mat Moved(Mat frame, Mat gray)
+    {
+        var next = new Mat(frame.Rows, frame.Cols, MatType.CV_32FC1, Scalar.All(0));
+        using var previous = Binary(_prob);
+        var box = Cv2.BoundingRect(previous);
+        if (box.Width > 0 && box.Height > 0) Track(frame, gray, previous, box, next);
+        return next;
+    }
+
+    private void Track(Mat frame, Mat gray, Mat previousBinary, Rect box, Mat next)
     {
         var margin = (int)(0.35 * Math.Max(box.Width, box.Height)) + 12;
         var roi = new Rect(box.X - margin, box.Y - margin, box.Width + 2 * margin, box.Height + 2 * margin)
             .Intersect(new Rect(0, 0, frame.Cols, frame.Rows));
-        if (matched != null) roi = WidenToMatches(matched, roi, box);
 
         // The sharp previous mask is what moves: warping the soft probability again and again would blur it away.
         using var state = new Mat();
@@ -101,13 +111,12 @@ internal sealed class DirectionalTracker : IDisposable
         using var warped = WarpIntoWindow(gray, state, roi);
         using var colour = new Mat();
         using (var window = new Mat(frame, roi)) _colour.Posterior(window, colour);
-        using var matchedWindow = matched == null ? null : new Mat(matched, roi);
-        using var fused = Fuse(warped, colour, matchedWindow);
+        using var fused = Fuse(warped, colour);
 
         using var refined = new Mat();
         using (var guide = new Mat(frame, roi)) CvXImgProc.GuidedFilter(guide, fused, refined, GuideRadius(box), 400, -1);
 
-        using var kept = KeepConsistent(refined, warped, matchedWindow);
+        using var kept = KeepConsistent(refined, warped);
         var area = Cv2.CountNonZero(kept);
         var previousArea = Math.Max(1, Cv2.CountNonZero(previousBinary));
         using var target = new Mat(next, roi);
@@ -186,10 +195,10 @@ internal sealed class DirectionalTracker : IDisposable
         using var colour = new Mat();
         using (var window = new Mat(frame, roi)) _colour.Posterior(window, colour);
         using var priorWindow = new Mat(prior, roi);
-        using var fused = Fuse(priorWindow, colour, null);
+        using var fused = Fuse(priorWindow, colour);
         using var refined = new Mat();
         using (var guide = new Mat(frame, roi)) CvXImgProc.GuidedFilter(guide, fused, refined, GuideRadius(box), 400, -1);
-        using var kept = KeepConsistent(refined, priorWindow, null);
+        using var kept = KeepConsistent(refined, priorWindow);
         var found = Cv2.CountNonZero(kept);
         if (found < LostShare * _referenceArea || found > 3 * _referenceArea) return false;
         // An element that only shrank (moving away, leaving the frame) keeps its track: the region found must resemble
@@ -221,22 +230,6 @@ internal sealed class DirectionalTracker : IDisposable
         }
         mass[0] = 0;
         return mass;
-    }
-
-    /// <summary>
-    /// Fast elements leave the flow's search window: the window grows to take in the feature matches that lie within
-    /// one element size of it, so the element can be found again where it went.
-    /// </summary>
-    private static Rect WidenToMatches(Mat matched, Rect roi, Rect box)
-    {
-        using var binary = Binary(matched);
-        var reach = Math.Max(box.Width, box.Height);
-        var near = new Rect(roi.X - reach, roi.Y - reach, roi.Width + 2 * reach, roi.Height + 2 * reach)
-            .Intersect(new Rect(0, 0, matched.Cols, matched.Rows));
-        using var window = new Mat(binary, near);
-        var found = Cv2.BoundingRect(window);
-        if (found.Width == 0 || found.Height == 0) return roi;
-        return roi.Union(new Rect(found.X + near.X, found.Y + near.Y, found.Width, found.Height));
     }
 
     /// <summary>Small elements get a small filter so their edges are not smoothed away.</summary>
@@ -275,7 +268,7 @@ internal sealed class DirectionalTracker : IDisposable
     }
 
     /// <summary>Log-odds sum of the motion prior (softened: flow is unsure at the edges) and the colour posterior.</summary>
-    private static unsafe Mat Fuse(Mat warped, Mat colour, Mat? matched)
+    private static unsafe Mat Fuse(Mat warped, Mat colour)
     {
         using var soft = new Mat();
         Cv2.GaussianBlur(warped, soft, new Size(5, 5), 1.5);
@@ -286,17 +279,11 @@ internal sealed class DirectionalTracker : IDisposable
             var w = (float*)soft.Ptr(y);
             var c = (float*)colour.Ptr(y);
             var f = (float*)fused.Ptr(y);
-            var m = matched == null ? null : (float*)matched.Ptr(y);
             for (var x = 0; x < cols1; x++)
             {
                 var pw = Math.Clamp(w[x], 0.02f, 0.98f);
                 var pc = Math.Clamp(c[x], 0.05f, 0.95f);
                 var logit = MathF.Log(pw / (1 - pw)) + ColourWeight * MathF.Log(pc / (1 - pc));
-                if (m != null)
-                {
-                    var pm = Math.Clamp(m[x], 0.03f, 0.97f);
-                    logit += FeatureWeight * MathF.Log(pm / (1 - pm));
-                }
                 f[x] = 1f / (1f + MathF.Exp(-logit));
             }
         }
@@ -304,7 +291,7 @@ internal sealed class DirectionalTracker : IDisposable
     }
 
     /// <summary>The thresholded mask without the pieces that do not continue the warped element.</summary>
-    private static unsafe Mat KeepConsistent(Mat probability, Mat warped, Mat? matched)
+    private static unsafe Mat KeepConsistent(Mat probability, Mat warped)
     {
         using var binary = Binary(probability);
         using var prior = Binary(warped);
@@ -315,24 +302,18 @@ internal sealed class DirectionalTracker : IDisposable
         // One pass counts each component's overlap with the prior; OpenCV has no per-label masked count.
         var overlap = new int[count];
         int rows2 = labels.Rows, cols2 = labels.Cols;
-        // Mass of the feature matches on each component: a piece the features vouch for is kept though the motion lost it.
-        var matchedMass = new double[count];
         for (var y = 0; y < rows2; y++)
         {
             var l = (int*)labels.Ptr(y);
             var p = (byte*)prior.Ptr(y);
-            var m = matched == null ? null : (float*)matched.Ptr(y);
             for (var x = 0; x < cols2; x++)
-            {
                 if (p[x] != 0) overlap[l[x]]++;
-                if (m != null) matchedMass[l[x]] += m[x];
-            }
         }
         var keep = new bool[count];
         for (var i = 1; i < count; i++)
         {
             var area = stats.At<int>(i, (int)ConnectedComponentsTypes.Area);
-            keep[i] = overlap[i] >= 0.3 * area || matchedMass[i] >= MatchedKeep * area;
+            keep[i] = overlap[i] >= 0.3 * area;
         }
         var kept = new Mat(binary.Size(), MatType.CV_8UC1, Scalar.All(0));
         int rows3 = labels.Rows, cols3 = labels.Cols;

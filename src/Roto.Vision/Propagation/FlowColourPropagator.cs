@@ -16,9 +16,11 @@ public sealed class FlowColourPropagator : IMaskPropagator
     public int WorkingWidth { get; init; } = 320;
 
     /// <summary>
-    /// Dense features for feature-matching label propagation (<see cref="LabelMemory"/>); null (the default) tracks by
-    /// motion and colour alone. Off by default: on davis16-dev `mask` it helped car-shadow (0.697 → 0.740) but hurt
-    /// dance-twirl and bmx-trees, and it costs a ResNet-18 pass per frame (README, Tracking).
+    /// Dense features (<see cref="FrameFeatures.ForTracking"/>) to track by feature-matching label propagation
+    /// (<see cref="LabelMemory"/>) on frames of the features' own size; null (the default) tracks by motion and colour
+    /// at <see cref="WorkingWidth"/>. Matching follows turns and fast motion far better (davis16-dev `mask` J&amp;F
+    /// 0.526 → 0.697) but costs a ResNet-18 pass and the matching, about half a second per frame on 2 cores, where the
+    /// flow costs a few milliseconds; so it is opt-in (Roto:Tracking:FeatureMatching).
     /// </summary>
     public FrameFeatures? Features { get; init; }
 
@@ -59,9 +61,13 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// <summary>Pixels the smallest element should cover at working size for its edges to survive the filters.</summary>
     private const double MinElementPixels = 1500;
 
-    /// <summary>The working size: <see cref="WorkingWidth"/>, widened (up to <see cref="MaxWorkingWidth"/>) when an element is small.</summary>
+    /// <summary>
+    /// The working size: the features' frame size when tracking by features; otherwise <see cref="WorkingWidth"/>,
+    /// widened (up to <see cref="MaxWorkingWidth"/>) when an element is small.
+    /// </summary>
     private Size WorkingSize(int width, int height, IReadOnlyList<Keyframe> keyframes)
     {
+        if (Features != null) return Features.FrameSize(new Size(width, height));
         var w = (double)WorkingWidth;
         foreach (var k in keyframes)
         {
@@ -106,6 +112,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
                     // Before the first marked frame: backward only.
                     using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], Grid(keys[0].FrameIndex), recovery))
                     {
+                        AddOtherMarks(back, keys, masks, 0, Grid);
                         for (var t = keys[0].FrameIndex - 1; t >= 0; t--)
                         {
                             ct.ThrowIfCancellationRequested();
@@ -121,6 +128,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
                     // After this element's last marked frame: forward, continued later on the streamed frames.
                     var last = keys[^1].FrameIndex;
                     track.Live = new DirectionalTracker(frames[last], masks[^1], Grid(last), recovery);
+                    AddOtherMarks(track.Live, keys, masks, keys.Count - 1, Grid);
                     for (var t = last + 1; t <= lastMarked; t++)
                     {
                         ct.ThrowIfCancellationRequested();
@@ -142,6 +150,13 @@ public sealed class FlowColourPropagator : IMaskPropagator
         }
     }
 
+    /// <summary>The element's other marked frames join the feature matching's memory: their labels are right.</summary>
+    private static void AddOtherMarks(DirectionalTracker tracker, List<Keyframe> keys, List<Mat> masks, int own, Func<int, FeatureGrid?> grid)
+    {
+        for (var i = 0; i < keys.Count; i++)
+            if (i != own && grid(keys[i].FrameIndex) is { } g) tracker.AddReference(g, masks[i]);
+    }
+
     /// <summary>Between two marked frames: both directions, blended with weights that fall with distance from their start.</summary>
     private static void TrackGap(List<Mat> frames, Func<int, FeatureGrid?> grid, FrameFeatures? recovery, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
     {
@@ -151,6 +166,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         {
             using (var back = new DirectionalTracker(frames[to], toMask, grid(to), recovery))
             {
+                if (grid(from) is { } fromGrid) back.AddReference(fromGrid, fromMask);
                 for (var t = to - 1; t > from; t--)
                 {
                     ct.ThrowIfCancellationRequested();
@@ -159,6 +175,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
                 }
             }
             using var forward = new DirectionalTracker(frames[from], fromMask, grid(from), recovery);
+            if (grid(to) is { } toGrid) forward.AddReference(toGrid, toMask);
             using var blend = new Mat();
             for (var t = from + 1; t < to; t++)
             {

@@ -4,152 +4,116 @@ using Roto.Vision.Features;
 namespace Roto.Vision.Propagation;
 
 /// <summary>
-/// Feature-matching label propagation for one element: each cell of a new frame takes the labels of the cells it
-/// resembles most (top-k softmax of cosine similarity) in the marked frame (anywhere: this recovers the element after
-/// an occlusion or a fast move and keeps the track from drifting) and in the previous frame (near the same place:
-/// this follows changes of pose and lighting since the marked frame).
+/// Feature-matching label propagation for one element, as in the self-supervised correspondence literature (space-time
+/// label propagation with ImageNet features): each cell of a new frame takes the labels of the cells it resembles most
+/// (top-k softmax of cosine similarity, pooled over every memory frame) among the marked frames' cells (their labels
+/// are right) and the last few tracked frames' cells (they follow changes of pose and lighting since the marked frame).
+/// Matches are looked for near the cell's own position, which keeps similar things elsewhere from taking the label;
+/// a memory without a radius matches the marked frames anywhere (used to find a lost element again).
 /// </summary>
 internal sealed class LabelMemory : IDisposable
 {
-    /// <summary>Candidates kept from each memory frame per cell.</summary>
+    /// <summary>Candidates kept per cell over the whole memory.</summary>
     private const int TopK = 10;
     /// <summary>Softmax temperature on cosine similarity; chosen on the benchmark.</summary>
-    private const float Temperature = 0.04f;
-    /// <summary>How far (in cells) a cell may have moved since the previous frame.</summary>
-    private const int LocalRadius = 5;
-    /// <summary>Share of the marked frame in the prediction; the rest comes from the previous frame.</summary>
-    private const float ReferenceShare = 0.5f;
+    private const float Temperature = 0.05f;
 
-    private readonly Mat _referenceCells;
-    private readonly float[] _referenceLabels;
-    private Mat? _previousCells;
-    private float[] _previousLabels = [];
+    private readonly List<Entry> _references = [];
+    private readonly Queue<Entry> _recent = new();
+    private readonly int _recentFrames;
+    private readonly int _radius;
     private readonly int _rows;
     private readonly int _cols;
+    private readonly int _channels;
 
     /// <param name="reference">Features of the marked frame.</param>
     /// <param name="probability">The element on the marked frame, CV_32FC1 in [0, 1], any size.</param>
-    public LabelMemory(FeatureGrid reference, Mat probability)
+    /// <param name="radius">How far (in cells) a match may lie from the cell; 0 matches anywhere on the marked frames only.</param>
+    /// <param name="recentFrames">Tracked frames remembered besides the marked ones.</param>
+    public LabelMemory(FeatureGrid reference, Mat probability, int radius = 0, int recentFrames = 0)
     {
         _rows = reference.Rows;
         _cols = reference.Cols;
-        _referenceCells = reference.Cells.Clone();
-        _referenceLabels = GridLabels(probability);
+        _channels = reference.Cells.Cols;
+        _radius = radius;
+        _recentFrames = radius > 0 ? recentFrames : 0;
+        AddReference(reference, probability);
     }
 
-    /// <summary>Keeps <paramref name="frame"/>'s features and the element's probability on it as the previous frame.</summary>
+    /// <summary>Another marked frame of the element (the far end of a gap between two marked frames).</summary>
+    public void AddReference(FeatureGrid frame, Mat probability) => _references.Add(EntryOf(frame, probability, hard: false));
+
+    /// <summary>
+    /// Remembers <paramref name="frame"/>'s features with the element's mask on it (probability ≥ 0.5), forgetting the
+    /// oldest tracked frame. Masks, not probabilities: soft predictions fed back spread into the background within a
+    /// few frames (davis16-dev `mask` J&amp;F 0.560 soft → 0.660 as masks, layer-2 features alone).
+    /// </summary>
     public void Remember(FeatureGrid frame, Mat probability)
     {
-        _previousCells?.Dispose();
-        _previousCells = frame.Cells.Clone();
-        _previousLabels = GridLabels(probability);
+        if (_recentFrames == 0) return;
+        _recent.Enqueue(EntryOf(frame, probability, hard: true));
+        if (_recent.Count > _recentFrames) _recent.Dequeue().Cells.Dispose();
     }
 
     /// <summary>The element's probability on the frame of <paramref name="target"/>, CV_32FC1 of <paramref name="size"/>.</summary>
     public unsafe Mat Predict(FeatureGrid target, Size size)
     {
         if (target.Rows != _rows || target.Cols != _cols) throw new ArgumentException("feature grids differ in size");
-        var count = _rows * _cols;
-        var toReference = Similarities(target.Cells, _referenceCells);
-        var toPrevious = _previousCells != null ? Similarities(target.Cells, _previousCells) : null;
-
-        using var grid = new Mat(_rows, _cols, MatType.CV_32FC1);
-        var sims = new float[TopK];
-        var labels = new float[TopK];
-        fixed (float* reference = toReference, previous = toPrevious)
+        var memory = _references.Concat(_recent).ToArray();
+        var labels = new float[_rows * _cols];
+        var cells = (float*)target.Cells.Data;
+        // Rows are independent; the matching is most of a tracked frame's cost.
+        Parallel.For(0, _rows, y =>
         {
-            for (var i = 0; i < count; i++)
+            var best = new TopList(TopK);
+            for (var x = 0; x < _cols; x++)
             {
-                var n = TopOf(reference + (long)i * count, _referenceLabels, sims, labels, 0, -1, -1);
-                var fromReference = Softmax(sims, labels, 0, n);
-                var label = fromReference;
-                if (previous != null)
-                {
-                    var m = TopOf(previous + (long)i * count, _previousLabels, sims, labels, 0, i / _cols, i % _cols);
-                    // Averaged, not pooled: the previous frame always looks more alike and would outvote the marked frame.
-                    label = ReferenceShare * fromReference + (1 - ReferenceShare) * Softmax(sims, labels, 0, m);
-                }
-                ((float*)grid.Ptr(0))[i] = label;
+                best.Clear();
+                var query = new ReadOnlySpan<float>(cells + (long)(y * _cols + x) * _channels, _channels);
+                foreach (var entry in memory) Match(query, entry, y, x, ref best);
+                labels[y * _cols + x] = best.Softmax(Temperature);
             }
-        }
-        var probability = new Mat();
-        Cv2.Resize(grid, probability, size, 0, 0, InterpolationFlags.Linear);
-        return probability;
-    }
-
-    /// <summary>
-    /// Cosine similarity of every cell of one grid to every cell of another (rows are unit vectors), row-major. Dot
-    /// products with SIMD: OpenCV's gemm in this runtime is not BLAS-backed and took about four times longer here.
-    /// </summary>
-    private static unsafe float[] Similarities(Mat cells, Mat other)
-    {
-        int n = cells.Rows, m = other.Rows, d = cells.Cols;
-        var result = new float[(long)n * m];
-        var a = new ReadOnlySpan<float>((float*)cells.Data, n * d);
-        var b = new ReadOnlySpan<float>((float*)other.Data, m * d);
-        for (var i = 0; i < n; i++)
+        });
+        fixed (float* data = labels)
         {
-            var row = a.Slice(i * d, d);
-            var target = result.AsSpan(i * m, m);
-            for (var j = 0; j < m; j++) target[j] = System.Numerics.Tensors.TensorPrimitives.Dot(row, b.Slice(j * d, d));
+            using var grid = Mat.FromPixelData(_rows, _cols, MatType.CV_32FC1, (IntPtr)data);
+            var probability = new Mat();
+            Cv2.Resize(grid, probability, size, 0, 0, InterpolationFlags.Linear);
+            return probability;
         }
-        return result;
     }
 
-    private static float Softmax(float[] sims, float[] labels, int from, int n)
-    {
-        var max = float.MinValue;
-        for (var k = from; k < from + n; k++) max = Math.Max(max, sims[k]);
-        double num = 0, den = 0;
-        for (var k = from; k < from + n; k++)
-        {
-            var w = Math.Exp((sims[k] - max) / Temperature);
-            num += w * labels[k];
-            den += w;
-        }
-        return den > 0 ? (float)(num / den) : 0f;
-    }
-
-    /// <summary>
-    /// Writes the <see cref="TopK"/> most similar cells of one row (restricted to a window around (cy, cx) when cy ≥ 0)
-    /// into sims/labels from <paramref name="at"/>; returns how many. A partial selection by hand: OpenCV has no top-k.
-    /// </summary>
-    private unsafe int TopOf(float* row, float[] rowLabels, float[] sims, float[] labels, int at, int cy, int cx)
+    /// <summary>Offers the cells of one memory frame within the radius (or all of them) to the candidate list.</summary>
+    private unsafe void Match(ReadOnlySpan<float> query, Entry entry, int y, int x, ref TopList best)
     {
         int y0 = 0, y1 = _rows - 1, x0 = 0, x1 = _cols - 1;
-        if (cy >= 0)
+        if (_radius > 0)
         {
-            y0 = Math.Max(0, cy - LocalRadius);
-            y1 = Math.Min(_rows - 1, cy + LocalRadius);
-            x0 = Math.Max(0, cx - LocalRadius);
-            x1 = Math.Min(_cols - 1, cx + LocalRadius);
+            y0 = Math.Max(0, y - _radius);
+            y1 = Math.Min(_rows - 1, y + _radius);
+            x0 = Math.Max(0, x - _radius);
+            x1 = Math.Min(_cols - 1, x + _radius);
         }
-        var n = 0;
-        var worst = at;
-        for (var y = y0; y <= y1; y++)
+        var data = (float*)entry.Cells.Data;
+        for (var yy = y0; yy <= y1; yy++)
         {
-            for (var x = x0; x <= x1; x++)
+            for (var xx = x0; xx <= x1; xx++)
             {
-                var j = y * _cols + x;
-                var s = row[j];
-                if (n < TopK)
-                {
-                    sims[at + n] = s;
-                    labels[at + n] = rowLabels[j];
-                    if (n == 0 || s < sims[worst]) worst = at + n;
-                    n++;
-                    continue;
-                }
-                if (s <= sims[worst]) continue;
-                sims[worst] = s;
-                labels[worst] = rowLabels[j];
-                for (var k = at; k < at + TopK; k++) if (sims[k] < sims[worst]) worst = k;
+                var j = yy * _cols + xx;
+                var s = System.Numerics.Tensors.TensorPrimitives.Dot(query, new ReadOnlySpan<float>(data + (long)j * _channels, _channels));
+                best.Offer(s, entry.Labels[j]);
             }
         }
-        return n;
     }
 
-    private unsafe float[] GridLabels(Mat probability)
+    private Entry EntryOf(FeatureGrid frame, Mat probability, bool hard)
+    {
+        if (frame.Rows != _rows || frame.Cols != _cols) throw new ArgumentException("feature grids differ in size");
+        return new Entry(frame.Cells.Clone(), GridLabels(probability, hard));
+    }
+
+    /// <summary>The element's share of each cell, or (<paramref name="hard"/>) whether it covers most of the cell.</summary>
+    private unsafe float[] GridLabels(Mat probability, bool hard)
     {
         using var small = new Mat();
         Cv2.Resize(probability, small, new Size(_cols, _rows), 0, 0, InterpolationFlags.Area);
@@ -157,14 +121,59 @@ internal sealed class LabelMemory : IDisposable
         for (var y = 0; y < _rows; y++)
         {
             var p = (float*)small.Ptr(y);
-            for (var x = 0; x < _cols; x++) labels[y * _cols + x] = p[x];
+            for (var x = 0; x < _cols; x++) labels[y * _cols + x] = hard ? (p[x] >= 0.5f ? 1f : 0f) : p[x];
         }
         return labels;
     }
 
     public void Dispose()
     {
-        _referenceCells.Dispose();
-        _previousCells?.Dispose();
+        foreach (var e in _references) e.Cells.Dispose();
+        foreach (var e in _recent) e.Cells.Dispose();
+    }
+
+    /// <summary>A memory frame: its cells (unit rows, CV_32FC1) and the element's share of each cell.</summary>
+    private sealed record Entry(Mat Cells, float[] Labels);
+
+    /// <summary>The k most similar candidates seen so far. By hand: OpenCV has no top-k, and sorting every candidate costs far more.</summary>
+    private struct TopList(int capacity)
+    {
+        private readonly float[] _sims = new float[capacity];
+        private readonly float[] _labels = new float[capacity];
+        private int _count;
+        private int _worst;
+
+        public void Clear() => _count = 0;
+
+        public void Offer(float similarity, float label)
+        {
+            if (_count < _sims.Length)
+            {
+                _sims[_count] = similarity;
+                _labels[_count] = label;
+                if (_count == 0 || similarity < _sims[_worst]) _worst = _count;
+                _count++;
+                return;
+            }
+            if (similarity <= _sims[_worst]) return;
+            _sims[_worst] = similarity;
+            _labels[_worst] = label;
+            for (var k = 0; k < _count; k++) if (_sims[k] < _sims[_worst]) _worst = k;
+        }
+
+        public readonly float Softmax(float temperature)
+        {
+            if (_count == 0) return 0;
+            var max = float.MinValue;
+            for (var k = 0; k < _count; k++) max = Math.Max(max, _sims[k]);
+            double num = 0, den = 0;
+            for (var k = 0; k < _count; k++)
+            {
+                var w = Math.Exp((_sims[k] - max) / temperature);
+                num += w * _labels[k];
+                den += w;
+            }
+            return (float)(num / den);
+        }
     }
 }

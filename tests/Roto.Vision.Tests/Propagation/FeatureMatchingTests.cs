@@ -52,7 +52,7 @@ public class FeatureMatchingTests(DavisClipFixture clip) : IClassFixture<DavisCl
     public void TracksTheCarWithFeatureMatchingOn()
     {
         using var truth0 = clip.Truth(0);
-        var propagator = new FlowColourPropagator { Features = new FrameFeatures() };
+        var propagator = new FlowColourPropagator { Features = FrameFeatures.ForTracking() };
         var j = new List<double>();
         propagator.Propagate(clip.Video, [new Keyframe(0, 1, truth0)], (i, _, masks) =>
         {
