@@ -43,7 +43,8 @@ public sealed class TrackingOptions
     /// <summary>
     /// Track by feature-matching label propagation (ResNet-18 features at about 480 lines) instead of optical flow and
     /// colour: better through turns and fast motion, but about half a second per frame on 2 cores, so a preview of a
-    /// long clip takes minutes and outlasts the 30 s that common clients wait.
+    /// long clip takes minutes and outlasts the 30 s that common clients wait. It also holds the features of every frame
+    /// up to the last marked one (about 10 MB a frame), so marks late in a long clip cost gigabytes.
     /// </summary>
     public bool FeatureMatching { get; set; }
 }
