@@ -51,21 +51,12 @@ public sealed class FeatureGrid : IDisposable
     {
         using var fineCells = From(fine);
         using var coarseCells = From(coarse);
-        // The coarse cells onto the fine grid: each channel's plane resized, through views of the planes' memory.
+        // The coarse cells onto the fine grid: the cell rows seen as an image with one channel per feature.
         var count = fine.Height * fine.Width;
-        using var up = new Mat(count, coarse.Channels, MatType.CV_32FC1);
-        using (var planes = new Mat())
-        {
-            Cv2.Transpose(coarseCells.Cells, planes); // one row per channel
-            using var upPlanes = new Mat(coarse.Channels, count, MatType.CV_32FC1);
-            for (var c = 0; c < coarse.Channels; c++)
-            {
-                using var src = Mat.FromPixelData(coarse.Height, coarse.Width, MatType.CV_32FC1, (nint)(planes.Data + c * coarse.Height * coarse.Width * sizeof(float)));
-                using var dst = Mat.FromPixelData(fine.Height, fine.Width, MatType.CV_32FC1, (nint)(upPlanes.Data + c * count * sizeof(float)));
-                Cv2.Resize(src, dst, new Size(fine.Width, fine.Height), 0, 0, InterpolationFlags.Linear);
-            }
-            Cv2.Transpose(upPlanes, up);
-        }
+        using var coarseImage = coarseCells.Cells.Reshape(coarse.Channels, coarse.Height);
+        using var upImage = new Mat();
+        Cv2.Resize(coarseImage, upImage, new Size(fine.Width, fine.Height), 0, 0, InterpolationFlags.Linear);
+        using var up = upImage.Reshape(1, count);
         var cells = new Mat(count, fine.Channels + coarse.Channels, MatType.CV_32FC1);
         var norm = 1f / MathF.Sqrt(1 + weight * weight);
         for (var i = 0; i < count; i++)
