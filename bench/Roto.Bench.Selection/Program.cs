@@ -48,14 +48,17 @@ foreach (var (name, negatives) in variants)
 }
 
 Console.WriteLine();
-Console.WriteLine("| variant | IoU@1 | IoU@3 | IoU@5 | NoC@85 | NoC@90 |");
-Console.WriteLine("|---|---|---|---|---|---|");
+// A correction that makes the mask clearly worse is what a person notices most: count the clicks that lost more than 0.05 IoU.
+Console.WriteLine("| variant | IoU@1 | IoU@3 | IoU@5 | NoC@85 | NoC@90 | clicks losing > 0.05 IoU |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
 foreach (var (name, _) in variants)
 {
     var r = results[name];
     double At(int k) => r.Average(x => x[Math.Min(k, x.Length) - 1]);
     double NoC(double t) => r.Average(x => { var i = Array.FindIndex(x, v => v >= t); return i < 0 ? MaxClicks : i + 1; });
-    Console.WriteLine(FormattableString.Invariant($"| {name} | {At(1):0.000} | {At(3):0.000} | {At(5):0.000} | {NoC(0.85):0.00} | {NoC(0.90):0.00} |"));
+    var losses = r.Sum(x => Enumerable.Range(1, x.Length - 1).Count(k => x[k] < x[k - 1] - 0.05));
+    var clicks = r.Sum(x => x.Length - 1);
+    Console.WriteLine(FormattableString.Invariant($"| {name} | {At(1):0.000} | {At(3):0.000} | {At(5):0.000} | {NoC(0.85):0.00} | {NoC(0.90):0.00} | {losses} of {clicks} |"));
 }
 
 string ReferenceClick(string seq) =>

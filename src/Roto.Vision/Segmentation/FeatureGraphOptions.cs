@@ -35,6 +35,8 @@ public sealed record FeatureGraphOptions
     public bool LimitGeodesic { get; init; } = true;
     /// <summary>How far what an include click adds may reach from it, as a share of the selection's extent; 0 = no limit.</summary>
     public double Reach { get; init; } = 0.5;
+    /// <summary>How far what an include click adds may reach from it, as a multiple of its distance to the selection (pixel level).</summary>
+    public double GapReach { get; init; } = 3;
     /// <summary>Width in working pixels of the band around the superpixel outline where GrabCut may move the edge; 0 uses the guided filter only.</summary>
     public int GrabCutBand { get; init; } = 12;
     /// <summary>GrabCut iterations of the edge refinement after a later click on a frame.</summary>

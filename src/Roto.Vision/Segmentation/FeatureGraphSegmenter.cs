@@ -30,7 +30,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         _cache = new FrameAnalysisCache(options.CachedFrames);
         _cut = new SuperpixelCut(options);
         _geodesic = new GeodesicLabeller(options);
-        _maskReplay = new MaskReplay((frame, clicks) => RefineAtWorkingSize(frame, _replay!.Label(frame, clicks), clicks), options.Reach);
+        _maskReplay = new MaskReplay((frame, clicks) => RefineAtWorkingSize(frame, _replay!.Label(frame, clicks), clicks), options.Reach, options.GapReach);
         _replay = new ClickReplay(_cut.Label, options.LimitGeodesic ? _geodesic.Label : null, options.Reach);
     }
 
