@@ -13,10 +13,14 @@ namespace Roto.Vision.Propagation;
 /// </summary>
 internal sealed class LabelMemory : IDisposable
 {
-    /// <summary>Candidates kept per cell over the whole memory.</summary>
-    private const int TopK = 10;
-    /// <summary>Softmax temperature on cosine similarity; chosen on the benchmark.</summary>
-    private const float Temperature = 0.05f;
+    /// <summary>
+    /// Candidates kept per cell over the whole memory and the softmax temperature on cosine similarity, chosen on the
+    /// benchmark (davis16-dev `mask` J&amp;F with matching: top-10 at 0.05 0.693, top-5 0.687, top-20 0.706, 0.03 0.681,
+    /// 0.1 0.705; top-20 at 0.1 0.719, at 0.15 0.712; top-40 at 0.1 0.702; top-15 at 0.1 0.721). Recovery, which
+    /// matches anywhere on the marked frames, keeps the sharper values it was chosen with.
+    /// </summary>
+    private readonly int _topK;
+    private readonly float _temperature;
 
     private readonly List<Entry> _references = [];
     private readonly Queue<Entry> _recent = new();
@@ -37,6 +41,7 @@ internal sealed class LabelMemory : IDisposable
         _channels = reference.Cells.Cols;
         _radius = radius;
         _recentFrames = radius > 0 ? recentFrames : 0;
+        (_topK, _temperature) = radius > 0 ? (15, 0.1f) : (10, 0.05f);
         AddReference(reference, probability);
     }
 
@@ -65,13 +70,13 @@ internal sealed class LabelMemory : IDisposable
         // Rows are independent; the matching is most of a tracked frame's cost.
         Parallel.For(0, _rows, y =>
         {
-            var best = new TopList(TopK);
+            var best = new TopList(_topK);
             for (var x = 0; x < _cols; x++)
             {
                 best.Clear();
                 var query = new ReadOnlySpan<float>(cells + (long)(y * _cols + x) * _channels, _channels);
                 foreach (var entry in memory) Match(query, entry, y, x, ref best);
-                labels[y * _cols + x] = best.Softmax(Temperature);
+                labels[y * _cols + x] = best.Softmax(_temperature);
             }
         });
         fixed (float* data = labels)
