@@ -35,7 +35,7 @@ public sealed record FeatureGraphOptions
     public bool LimitGeodesic { get; init; } = true;
     /// <summary>How far what an include click adds may reach from it, as a share of the selection's extent; 0 = no limit.</summary>
     public double Reach { get; init; } = 0.5;
-    /// <summary>How far what an include click adds may reach from it, as a multiple of its distance to the selection (pixel level).</summary>
+    /// <summary>How far what a later click adds or takes away may reach from it, as a multiple of its distance to the selection's edge (pixel level); 0 = no such limit.</summary>
     public double GapReach { get; init; } = 3;
     /// <summary>Width in working pixels of the band around the superpixel outline where GrabCut may move the edge; 0 uses the guided filter only.</summary>
     public int GrabCutBand { get; init; } = 12;
