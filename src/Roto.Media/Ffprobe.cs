@@ -66,6 +66,8 @@ public sealed class Ffprobe(MediaTools tools)
             AvgFrameRate = FrameRate.Parse(Str(v, "avg_frame_rate")),
             FrameCount = frames,
             FieldOrder = Str(v, "field_order"),
+            ColourSpace = Str(v, "color_space"),
+            ColourRange = Str(v, "color_range"),
             HasAudio = audio != null,
             AudioCodec = audio is { } a ? Str(a, "codec_name") : null,
         };

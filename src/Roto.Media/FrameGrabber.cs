@@ -1,15 +1,79 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using OpenCvSharp;
 
 namespace Roto.Media;
 
-/// <summary>Decodes one frame by index with an input seek, so a click on frame 280 does not decode 279 frames first.</summary>
+/// <summary>Decodes one frame by index with a seek, so a click on frame 280 does not decode 279 frames first.</summary>
 public static class FrameGrabber
 {
     /// <returns>The frame as BGR at full size; the caller disposes it.</returns>
     public static async Task<Mat> ReadAsync(VideoSource video, int frameIndex, CancellationToken ct = default)
     {
         if (frameIndex < 0 || frameIndex >= video.FrameCount) throw new ArgumentOutOfRangeException(nameof(frameIndex));
+        var colours = await ColoursOfAsync(video, ct);
+        return (colours.InProcess ? ReadInProcess(video, frameIndex, colours.Bt709) : null) ?? await ReadWithFfmpegAsync(video, frameIndex, ct);
+    }
+
+    /// <summary>How a file's YUV turns into BGR, probed once per file: a restart only costs one probe again.</summary>
+    private static readonly ConcurrentDictionary<string, Task<(bool InProcess, bool Bt709)>> Colours = new();
+
+    private static async Task<(bool InProcess, bool Bt709)> ColoursOfAsync(VideoSource video, CancellationToken ct)
+    {
+        if (Colours.Count > 4096) Colours.Clear();
+        var task = Colours.GetOrAdd(video.Path, async path =>
+        {
+            var info = await new Ffprobe(video.Tools).ProbeAsync(path, CancellationToken.None);
+            // OpenCV converts limited-range BT.601 (or what the pixel format says is full range) and nothing else.
+            var matrix = info.ColourSpace ?? "unknown";
+            var inProcess = info.PixelFormat == "yuv420p" && info.ColourRange != "pc"
+                && matrix is "unknown" or "bt709" or "bt470bg" or "smpte170m";
+            return (inProcess, matrix == "bt709");
+        });
+        try { return await task.WaitAsync(ct); }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            Colours.TryRemove(video.Path, out _);
+            return (false, false);
+        }
+    }
+
+    /// <summary>
+    /// The frame from OpenCV's own FFmpeg: starting an ffmpeg process costs about 0.2 s before it decodes anything,
+    /// the larger part of a first click's wait. OpenCV converts YUV with BT.601 coefficients whatever the stream
+    /// says; for a BT.709 stream (<paramref name="bt709"/>) the colours are mapped onto BT.709's, so the frame equals
+    /// what ffmpeg gives up to rounding. Null when OpenCV cannot open, seek or read the file, or gives a frame of
+    /// another size; then the ffmpeg process decodes it.
+    /// </summary>
+    public static Mat? ReadInProcess(VideoSource video, int frameIndex, bool bt709)
+    {
+        using var capture = new VideoCapture(video.Path, VideoCaptureAPIs.FFMPEG);
+        if (!capture.IsOpened()) return null;
+        if (frameIndex > 0 && !capture.Set(VideoCaptureProperties.PosFrames, frameIndex)) return null;
+        var frame = new Mat();
+        if (!capture.Read(frame) || frame.Width != video.Width || frame.Height != video.Height || frame.Type() != MatType.CV_8UC3)
+        {
+            frame.Dispose();
+            return null;
+        }
+        if (bt709) Cv2.Transform(frame, frame, Bt601ToBt709);
+        return frame;
+    }
+
+    /// <summary>
+    /// BGR decoded with BT.601's matrix to BGR decoded with BT.709's, both limited range: A709 · A601⁻¹, where A maps
+    /// centred YUV to RGB (the offsets cancel), rows and columns in BGR order.
+    /// </summary>
+    private static readonly Mat Bt601ToBt709 = Mat.FromPixelData(3, 3, MatType.CV_32FC1, new float[]
+    {
+        1.041800f, -0.027694f, -0.014106f,
+        0.058402f, 0.845052f, 0.096546f,
+        -0.014051f, -0.072349f, 1.086400f,
+    });
+
+    /// <summary>The frame from an ffmpeg process with an input seek.</summary>
+    public static async Task<Mat> ReadWithFfmpegAsync(VideoSource video, int frameIndex, CancellationToken ct = default)
+    {
         // Seek half a frame early: the first frame at or after that time is exactly frame frameIndex.
         var seconds = Math.Max(0, (frameIndex - 0.5) / video.Fps.Value);
         var args = new List<string> { "-v", "error", "-nostdin", "-ss", seconds.ToString("0.######", CultureInfo.InvariantCulture),

@@ -33,6 +33,10 @@ public sealed record VideoInfo
     public required FrameRate AvgFrameRate { get; init; }
     public long? FrameCount { get; init; }
     public string? FieldOrder { get; init; }
+    /// <summary>The YUV matrix ffprobe names (bt709, smpte170m, …); null when the stream does not say.</summary>
+    public string? ColourSpace { get; init; }
+    /// <summary>tv (limited) or pc (full); null when the stream does not say.</summary>
+    public string? ColourRange { get; init; }
     public bool HasAudio { get; init; }
     public string? AudioCodec { get; init; }
 
