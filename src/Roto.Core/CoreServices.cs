@@ -42,6 +42,7 @@ public static class CoreServices
                 TranscodeTimeout = m.TranscodeTimeout,
                 StallTimeout = m.StallTimeout,
                 X264Preset = m.X264Preset,
+                InProcessFrames = m.DecodeClicksInProcess,
             };
         });
         services.AddSingleton<Ffprobe>();

@@ -11,7 +11,7 @@ public static class FrameGrabber
     public static async Task<Mat> ReadAsync(VideoSource video, int frameIndex, CancellationToken ct = default)
     {
         if (frameIndex < 0 || frameIndex >= video.FrameCount) throw new ArgumentOutOfRangeException(nameof(frameIndex));
-        var colours = await ColoursOfAsync(video, ct);
+        var colours = video.Tools.InProcessFrames ? await ColoursOfAsync(video, ct) : default;
         return (colours.InProcess ? ReadInProcess(video, frameIndex, colours.Bt709) : null) ?? await ReadWithFfmpegAsync(video, frameIndex, ct);
     }
 

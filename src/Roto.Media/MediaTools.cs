@@ -17,6 +17,8 @@ public sealed record MediaTools
     public int X264Crf { get; init; } = 18;
     /// <summary>Threads each ffmpeg process may use; 0 lets ffmpeg choose.</summary>
     public int Threads { get; init; }
+    /// <summary>Whether one-frame reads (a click's frame) decode with OpenCV's FFmpeg in process before trying an ffmpeg process.</summary>
+    public bool InProcessFrames { get; init; } = true;
 }
 
 /// <summary>A media file could not be read, probed or written; the message is for people.</summary>

@@ -50,6 +50,8 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
             ["Roto:Media:FfprobePath"] = ffprobe,
             ["Roto:Media:ProbeTimeout"] = ProbeTimeout,
             ["Roto:Media:StallTimeout"] = StallTimeout,
+            // Clicks decode their frame through the ffmpeg under test, not in process.
+            ["Roto:Media:DecodeClicksInProcess"] = "false",
             ["Roto:AllowPrivateNetworks"] = "true",
             ["Roto:Callbacks:FirstRetryDelay"] = "00:00:00.100",
             // Room for at least three attempts even when a loaded machine makes each failed connection slow.

@@ -33,8 +33,10 @@ public sealed class FeatureTrackingTests
         var tracking = JsonNode.Parse(await Wire.DownloadAsync(client, res["tracking_output"]!.GetValue<string>()))!;
         var frames = tracking["frames"]!.AsArray();
         Assert.Equal(Enumerable.Range(0, 60), frames.Select(f => f!["frame_index"]!.GetValue<int>()));
-        var areas = frames.Select(f => CocoRle.Decode(720, 1280, f!["rle_mask_list"]![0]!["rle_mask"]!["counts"]!.GetValue<string>()).Area()).ToList();
-        Assert.Equal(clicked.Area(), areas[5]);
+        var masks = frames.Select(f => CocoRle.Decode(720, 1280, f!["rle_mask_list"]![0]!["rle_mask"]!["counts"]!.GetValue<string>())).ToList();
+        var areas = masks.Select(m => m.Area()).ToList();
+        // The marked frame keeps the clicked mask, up to its round trip through the tracker's working size.
+        Assert.True(masks[5].IoU(clicked) > 0.99, $"the marked frame's tracked mask overlaps the clicked one by IoU {masks[5].IoU(clicked):0.000}");
         // The element is followed on its neighbours, at about its size.
         foreach (var t in new[] { 4, 6, 30 })
             Assert.InRange(areas[t], clicked.Area() / 3, clicked.Area() * 3);
