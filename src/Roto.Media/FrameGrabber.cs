@@ -24,7 +24,8 @@ public static class FrameGrabber
         var task = Colours.GetOrAdd(video.Path, async path =>
         {
             var info = await new Ffprobe(video.Tools).ProbeAsync(path, CancellationToken.None);
-            // OpenCV converts limited-range BT.601 (or what the pixel format says is full range) and nothing else.
+            // OpenCV's conversion is right for limited-range BT.601 and, mapped (below), for BT.709; other matrices and
+            // full range go to ffmpeg, which honours what the stream says.
             var matrix = info.ColourSpace ?? "unknown";
             var inProcess = info.PixelFormat == "yuv420p" && info.ColourRange != "pc"
                 && matrix is "unknown" or "bt709" or "bt470bg" or "smpte170m";
