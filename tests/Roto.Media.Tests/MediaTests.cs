@@ -131,6 +131,24 @@ public sealed class MediaTests
         }
     }
 
+    /// <summary>
+    /// ReadAsync itself takes the in-process path (it still reads the frame with no ffmpeg to start) and maps a BT.709
+    /// stream's colours (unmapped, bees.mp4 differs from ffmpeg's frame by about 4 levels).
+    /// </summary>
+    [Fact]
+    public async Task ReadAsync_decodes_in_process_with_bt709_colours()
+    {
+        var path = TestData.Clip("bees.mp4");
+        var info = await Probe.ProbeAsync(path);
+        Assert.Equal("bt709", info.ColourSpace);
+        var withoutFfmpeg = Tools with { FfmpegPath = Path.Combine(TestData.TempDir(), "no-ffmpeg-here") };
+        var video = new VideoSource(withoutFfmpeg, path, info.Width, info.Height, info.Fps, (int)(info.FrameCount ?? 1));
+        using var frame = await FrameGrabber.ReadAsync(video, 40);
+        using var expected = await FrameGrabber.ReadWithFfmpegAsync(video with { Tools = Tools }, 40);
+        var diff = MeanDiff(frame, expected);
+        Assert.True(diff < 1.5, $"mean difference {diff:0.00} levels from ffmpeg's frame");
+    }
+
     private static double MeanDiff(Mat a, Mat b)
     {
         using var diff = new Mat();
