@@ -25,8 +25,8 @@ public static class Diagnose
                     inside[a.Labels[y * a.WorkSize.Width + x]] += gt.At<byte>(y, x) / 255.0;
             for (var s = 0; s < a.Count; s++) inside[s] /= a.Area[s];
             var seed = a.SuperpixelAt(click);
-            var bg = new DescriptorClusters(a.DescriptorLength);
-            bg.AddKMeans(a, [.. Enumerable.Range(0, a.Count).Where(s => a.OnBorder[s])], 10);
+            var bg = new DescriptorClusters(a.Descriptors, a.DescriptorLength);
+            bg.AddKMeans([.. Enumerable.Range(0, a.Count).Where(s => a.OnBorder[s])], 10);
             var dF = Enumerable.Range(0, a.Count).Select(s => TensorPrimitives.Distance(a.Descriptor(s), a.Descriptor(seed))).ToArray();
             var dB = Enumerable.Range(0, a.Count).Select(s => bg.Distance(a.Descriptor(s))).ToArray();
             var pF = Enumerable.Range(0, a.Count).Select(s => dF[s] / (dF[s] + dB[s])).ToArray();

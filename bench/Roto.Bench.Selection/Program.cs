@@ -9,6 +9,9 @@ using Roto.Vision.Segmentation;
 // Simulated-user benchmark of the click segmenter on davis16-dev (frame 0 of each sequence).
 // Arguments: Option=Value to override a FeatureGraphOptions property, --grabcut for the baseline,
 // --no-latency, --latency-only (in process), --http-only (add-selection through the server), --clicks=N (default 20), --labels-only, --only=seq1,seq2, --verbose, --dump=DIR
+// --frames=0,10,20 (score frames other than 0 too, the same simulated user on each: a wider check that a change is
+// not tuned to the ten frame-0 selections), --perturb (how much the first click's mask moves when the frame changes
+// by a level or so, as between two decoders)
 // (overlays of the first three masks), --diagnose and --timing (development aids).
 var settings = args.Where(a => a.Contains('=') && !a.StartsWith("--")).ToList();
 var options = BenchOptions.Apply(new FeatureGraphOptions(), settings);
@@ -24,6 +27,7 @@ var root = Path.Combine(TestData.Dir, "davis16-dev");
 var sequences = Directory.GetDirectories(root).Select(Path.GetFileName).Where(s => s != "metric-check" && Directory.Exists(Path.Combine(root, s!, "frames")))
     .Select(s => s!).Where(s => only == null || only.Contains(s)).Order().ToList();
 
+if (args.Contains("--perturb")) { NoiseStability.Measure(segmenter, root, sequences); return; }
 if (args.Contains("--latency-only")) { Latency.Measure(segmenter, root, sequences); return; }
 if (args.Contains("--http-only")) { await HttpLatency.MeasureAsync(root, sequences); return; }
 if (args.Contains("--timing")) { Timing.Run(root); return; }
@@ -31,19 +35,24 @@ if (args.Contains("--diagnose")) { Diagnose.Run((FeatureGraphSegmenter)segmenter
 
 var MaxClicks = int.Parse(args.FirstOrDefault(a => a.StartsWith("--clicks="))?["--clicks=".Length..] ?? "20");
 var variants = new[] { (Name: "labels", Negatives: true), (Name: "positive-only", Negatives: false) }.Where(v => !args.Contains("--labels-only") || v.Negatives).ToArray();
+var frameIndices = (args.FirstOrDefault(a => a.StartsWith("--frames="))?["--frames=".Length..] ?? "0").Split(',').Select(int.Parse).ToArray();
 var results = new Dictionary<string, List<double[]>>();
 foreach (var (name, negatives) in variants)
 {
     results[name] = [];
     foreach (var seq in sequences)
+    foreach (var index in frameIndices)
     {
-        using var frame = Cv2.ImRead(Path.Combine(root, seq, "frames", "00000.jpg"));
-        using var gt = Cv2.ImRead(Path.Combine(root, seq, "masks", "00000.png"), ImreadModes.Grayscale);
+        var file = index.ToString("00000", CultureInfo.InvariantCulture);
+        if (!File.Exists(Path.Combine(root, seq, "frames", file + ".jpg"))) continue;
+        using var frame = Cv2.ImRead(Path.Combine(root, seq, "frames", file + ".jpg"));
+        using var gt = Cv2.ImRead(Path.Combine(root, seq, "masks", file + ".png"), ImreadModes.Grayscale);
         Cv2.Threshold(gt, gt, 127, 255, ThresholdTypes.Binary);
+        if (Cv2.CountNonZero(gt) == 0) continue;
         var user = new SimulatedUser(gt, negatives);
-        var ious = user.Run(segmenter, frame, $"{name}/{seq}", MaxClicks);
+        var ious = user.Run(segmenter, frame, $"{name}/{seq}/{file}", MaxClicks);
         results[name].Add(ious);
-        if (verbose) Console.WriteLine($"  {name,-14} {seq,-16} " + string.Join(' ', ious.Take(8).Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"  first click {user.FirstClick.X},{user.FirstClick.Y} (clicks_frame0.csv: {ReferenceClick(seq)})");
+        if (verbose) Console.WriteLine($"  {name,-14} {seq,-16} {file} " + string.Join(' ', ious.Take(8).Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"  first click {user.FirstClick.X},{user.FirstClick.Y}" + (index == 0 ? $" (clicks_frame0.csv: {ReferenceClick(seq)})" : ""));
     }
 }
 

@@ -7,40 +7,41 @@ namespace Roto.Vision.Segmentation;
 /// Written here rather than with Cv2.Kmeans because OpenCV seeds its k-means from a global random state, and the
 /// same clicks must always give the same mask.
 /// </summary>
-public sealed class DescriptorClusters
+/// <param name="table">Descriptors of a frame's superpixels, <paramref name="length"/> floats each, row-major.</param>
+public sealed class DescriptorClusters(float[] table, int length)
 {
     private readonly List<float[]> _centres = [];
-    private readonly int _length;
+    private readonly int _length = length;
 
-    public DescriptorClusters(int length) => _length = length;
+    private ReadOnlySpan<float> Descriptor(int superpixel) => table.AsSpan(superpixel * _length, _length);
 
     public int Count => _centres.Count;
 
     public void Add(ReadOnlySpan<float> centre) => _centres.Add(centre.ToArray());
 
     /// <summary>Adds up to <paramref name="k"/> k-means centres of the given superpixels (farthest-point start, a few Lloyd steps).</summary>
-    public void AddKMeans(FrameAnalysis frame, IReadOnlyList<int> members, int k, int steps = 5)
+    public void AddKMeans(IReadOnlyList<int> members, int k, int steps = 5)
     {
         if (members.Count == 0 || k <= 0) return;
         k = Math.Min(k, members.Count);
-        var centres = new List<float[]> { Mean(frame, members) };
+        var centres = new List<float[]> { Mean(members) };
         var nearest = new float[members.Count];
-        for (var i = 0; i < members.Count; i++) nearest[i] = TensorPrimitives.Distance(frame.Descriptor(members[i]), centres[0]);
+        for (var i = 0; i < members.Count; i++) nearest[i] = TensorPrimitives.Distance(Descriptor(members[i]), centres[0]);
         while (centres.Count < k)
         {
             var far = 0;
             for (var i = 1; i < members.Count; i++) if (nearest[i] > nearest[far]) far = i;
             if (nearest[far] <= 1e-6f) break;
-            var c = frame.Descriptor(members[far]).ToArray();
+            var c = Descriptor(members[far]).ToArray();
             centres.Add(c);
-            for (var i = 0; i < members.Count; i++) nearest[i] = Math.Min(nearest[i], TensorPrimitives.Distance(frame.Descriptor(members[i]), c));
+            for (var i = 0; i < members.Count; i++) nearest[i] = Math.Min(nearest[i], TensorPrimitives.Distance(Descriptor(members[i]), c));
         }
         var assignment = new int[members.Count];
         for (var step = 0; step < steps; step++)
         {
             for (var i = 0; i < members.Count; i++)
             {
-                var d = frame.Descriptor(members[i]);
+                var d = Descriptor(members[i]);
                 var best = 0;
                 var bestDistance = float.MaxValue;
                 for (var c = 0; c < centres.Count; c++)
@@ -53,7 +54,7 @@ public sealed class DescriptorClusters
             for (var c = 0; c < centres.Count; c++)
             {
                 var inCluster = members.Where((_, i) => assignment[i] == c).ToList();
-                if (inCluster.Count > 0) centres[c] = Mean(frame, inCluster);
+                if (inCluster.Count > 0) centres[c] = Mean(inCluster);
             }
         }
         _centres.AddRange(centres);
@@ -67,10 +68,10 @@ public sealed class DescriptorClusters
         return best;
     }
 
-    private float[] Mean(FrameAnalysis frame, IReadOnlyList<int> members)
+    private float[] Mean(IReadOnlyList<int> members)
     {
         var sum = new float[_length];
-        foreach (var m in members) TensorPrimitives.Add(sum, frame.Descriptor(m), sum);
+        foreach (var m in members) TensorPrimitives.Add(sum, Descriptor(m), sum);
         TensorPrimitives.Divide(sum, members.Count, sum);
         return sum;
     }

@@ -81,8 +81,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         for (var i = 0; i < hard.Length; i++) hard[i] = labels[analysis.Labels[i]] ? 1f : 0f;
         using var soft = new Mat(h, w, MatType.CV_32FC1);
         Marshal.Copy(hard, 0, soft.Data, hard.Length);
-        using var guide = new Mat(h, w, MatType.CV_8UC3);
-        Marshal.Copy(analysis.WorkBgr, 0, guide.Data, analysis.WorkBgr.Length);
+        using var guide = WorkImage(analysis);
 
         using var refined = new Mat();
         CvXImgProc.GuidedFilter(guide, soft, refined, GuideRadius(w), GuideEps, -1);
@@ -100,13 +99,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         keep.ConvertTo(keepSoft, MatType.CV_32FC1, 1 / 255.0);
         Cv2.Multiply(refined, keepSoft, refined);
 
-        using var full = new Mat();
-        Cv2.Resize(refined, full, analysis.FrameSize, 0, 0, InterpolationFlags.Linear);
-        using var full255 = new Mat();
-        Cv2.Threshold(full, full255, 0.5, 255, ThresholdTypes.Binary);
-        var mask = new Mat();
-        full255.ConvertTo(mask, MatType.CV_8UC1);
-        return mask;
+        return ToFrameMask(refined, analysis.FrameSize);
     }
 
     private Mat RefineWithGrabCut(FrameAnalysis analysis, bool[] labels, IReadOnlyList<Click> clicks)
@@ -123,8 +116,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
         for (var i = 0; i < hard.Length; i++) hard[i] = labels[analysis.Labels[i]] ? (byte)255 : (byte)0;
         using var selection = new Mat(h, w, MatType.CV_8UC1);
         Marshal.Copy(hard, 0, selection.Data, hard.Length);
-        using var guide = new Mat(h, w, MatType.CV_8UC3);
-        Marshal.Copy(analysis.WorkBgr, 0, guide.Data, analysis.WorkBgr.Length);
+        using var guide = WorkImage(analysis);
         // The first click's outline is what the person sees first and what later clicks build on; a later click
         // changes one part of it, so one re-estimation of the colour models is enough there.
         var iterations = clicks.Count == 1 ? _options.FirstClickGrabCutIterations : _options.GrabCutIterations;
@@ -135,15 +127,27 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
     /// <summary>A working-size 0/255 mask to the frame's size, its edges smoothed along the image's edges by a guided filter.</summary>
     private static Mat ToFrame(FrameAnalysis analysis, Mat keep)
     {
-        int w = analysis.WorkSize.Width, h = analysis.WorkSize.Height;
-        using var guide = new Mat(h, w, MatType.CV_8UC3);
-        Marshal.Copy(analysis.WorkBgr, 0, guide.Data, analysis.WorkBgr.Length);
+        using var guide = WorkImage(analysis);
         using var soft = new Mat();
         keep.ConvertTo(soft, MatType.CV_32FC1, 1 / 255.0);
         using var smooth = new Mat();
         CvXImgProc.GuidedFilter(guide, soft, smooth, 2, GuideEps, -1);
+        return ToFrameMask(smooth, analysis.FrameSize);
+    }
+
+    /// <summary>The frame at working resolution as an image (BGR), for the filters that follow its edges.</summary>
+    private static Mat WorkImage(FrameAnalysis analysis)
+    {
+        var image = new Mat(analysis.WorkSize.Height, analysis.WorkSize.Width, MatType.CV_8UC3);
+        Marshal.Copy(analysis.WorkBgr, 0, image.Data, analysis.WorkBgr.Length);
+        return image;
+    }
+
+    /// <summary>A soft working-size mask (0…1) scaled to the frame's size and cut at one half: 0/255, CV_8UC1.</summary>
+    private static Mat ToFrameMask(Mat soft, Size frameSize)
+    {
         using var full = new Mat();
-        Cv2.Resize(smooth, full, analysis.FrameSize, 0, 0, InterpolationFlags.Linear);
+        Cv2.Resize(soft, full, frameSize, 0, 0, InterpolationFlags.Linear);
         using var full255 = new Mat();
         Cv2.Threshold(full, full255, 0.5, 255, ThresholdTypes.Binary);
         var mask = new Mat();

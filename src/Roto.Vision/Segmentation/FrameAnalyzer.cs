@@ -8,6 +8,9 @@ namespace Roto.Vision.Segmentation;
 /// <summary>Builds a <see cref="FrameAnalysis"/>: working image, SLIC superpixels, ResNet features pooled per superpixel.</summary>
 public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphOptions options)
 {
+    /// <summary>The descriptor starts with the superpixel's mean Lab colour (scaled by <see cref="FeatureGraphOptions.ColourWeight"/>).</summary>
+    public const int ColourDimensions = 3;
+
     public FrameAnalysis Analyze(Mat frame)
     {
         if (frame.Type() != MatType.CV_8UC3) throw new ArgumentException("frame must be CV_8UC3 (BGR)", nameof(frame));
@@ -68,7 +71,7 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
             }
         }
 
-        var descriptorLength = 3 + maps.Sum(m => m.Channels);
+        var descriptorLength = ColourDimensions + maps.Sum(m => m.Channels);
         var descriptors = new float[count * descriptorLength];
         var centroid = new Point2f[count];
         for (var s = 0; s < count; s++)
@@ -82,7 +85,7 @@ public sealed class FrameAnalyzer(ResNetFeatureExtractor features, FeatureGraphO
             d[2] = (float)((sumLab[s * 3 + 2] / a - 128) / 64.0) * options.ColourWeight;
         }
 
-        var offset = 3;
+        var offset = ColourDimensions;
         foreach (var map in maps)
         {
             PoolFeatures(map, labels, w, h, count, descriptors, descriptorLength, offset);

@@ -29,12 +29,15 @@ public sealed class SuperpixelCut(FeatureGraphOptions options)
         var pairCost = PairCosts(frame);
         var meanArea = frame.Area.Average();
 
-        var fg = new DescriptorClusters(frame.DescriptorLength);
-        foreach (var s in include) fg.Add(frame.Descriptor(s));
-        var bg = new DescriptorClusters(frame.DescriptorLength);
-        foreach (var s in exclude) bg.Add(frame.Descriptor(s));
+        var table = DescriptorTable(frame, clicks.Count == 1);
+        var length = frame.DescriptorLength;
+        ReadOnlySpan<float> Descriptor(int s) => table.AsSpan(s * length, length);
+        var fg = new DescriptorClusters(table, length);
+        foreach (var s in include) fg.Add(Descriptor(s));
+        var bg = new DescriptorClusters(table, length);
+        foreach (var s in exclude) bg.Add(Descriptor(s));
         var border = Enumerable.Range(0, n).Where(s => frame.OnBorder[s] && !seedLabel.ContainsKey(s)).ToList();
-        bg.AddKMeans(frame, border, BackgroundClusters);
+        bg.AddKMeans(border, BackgroundClusters);
 
         var labels = new bool[n];
         double[]? probe = null;
@@ -48,7 +51,7 @@ public sealed class SuperpixelCut(FeatureGraphOptions options)
                     flow.AddTerminal(s, isInclude ? Hard : 0, isInclude ? 0 : Hard);
                     continue;
                 }
-                var d = frame.Descriptor(s);
+                var d = Descriptor(s);
                 var dF = fg.Distance(d);
                 var dB = bg.Distance(d);
                 var weight = frame.Area[s] / meanArea;
@@ -70,18 +73,34 @@ public sealed class SuperpixelCut(FeatureGraphOptions options)
                 foreach (var (s, isInclude) in seedLabel) { probeLabels[s] = isInclude; sampleWeights[s] *= 10; }
                 probe = LinearProbe.Fit(frame, probeLabels, sampleWeights, options.Ridge);
             }
-            fg = new DescriptorClusters(frame.DescriptorLength);
-            foreach (var s in include) fg.Add(frame.Descriptor(s));
-            fg.AddKMeans(frame, [.. Enumerable.Range(0, n).Where(s => labels[s])], ForegroundClusters);
-            bg = new DescriptorClusters(frame.DescriptorLength);
-            foreach (var s in exclude) bg.Add(frame.Descriptor(s));
+            fg = new DescriptorClusters(table, length);
+            foreach (var s in include) fg.Add(Descriptor(s));
+            fg.AddKMeans([.. Enumerable.Range(0, n).Where(s => labels[s])], ForegroundClusters);
+            bg = new DescriptorClusters(table, length);
+            foreach (var s in exclude) bg.Add(Descriptor(s));
             // The background model keeps to what is surely background: the frame's edge outside the element and
             // the surroundings of exclude clicks. Learning it from everything the cut left out would teach it the
             // parts of the element still missing, and later include clicks could not win them back.
             var sureBackground = border.Concat(exclude.SelectMany(s => frame.Neighbours[s].Append(s))).Where(s => !labels[s]).Distinct().ToList();
-            bg.AddKMeans(frame, sureBackground.Count > 0 ? sureBackground : border, BackgroundClusters);
+            bg.AddKMeans(sureBackground.Count > 0 ? sureBackground : border, BackgroundClusters);
         }
         return labels;
+    }
+
+    /// <summary>
+    /// The descriptors the appearance models compare. A frame's first click gives one superpixel to learn the element
+    /// from, and its colour can be a poor guide to the rest of the element (a red shirt is not the whole dancer), so
+    /// that cut may weigh colour at <see cref="FeatureGraphOptions.FirstClickColourWeight"/> instead (see there for
+    /// what it changes on the benchmarks).
+    /// </summary>
+    private float[] DescriptorTable(FrameAnalysis frame, bool firstClick)
+    {
+        if (!firstClick || options.ColourWeight <= 0 || options.FirstClickColourWeight == options.ColourWeight) return frame.Descriptors;
+        var table = (float[])frame.Descriptors.Clone();
+        var scale = (float)(options.FirstClickColourWeight / options.ColourWeight);
+        for (var s = 0; s < frame.Count; s++)
+            for (var c = 0; c < FrameAnalyzer.ColourDimensions; c++) table[s * frame.DescriptorLength + c] *= scale;
+        return table;
     }
 
     /// <summary>
