@@ -16,7 +16,7 @@ public sealed record FeatureGraphOptions
     /// IoU@1 over 49 davis16-dev frames from 0.569 to 0.601 but leaves frame 0 as it was and makes tracking's
     /// `clicks3` worse (0.480 → 0.439), so by default the first click weighs colour as later clicks do.
     /// </summary>
-    public double FirstClickColourWeight { get; init; } = 0.6;
+    public float FirstClickColourWeight { get; init; } = 0.6f;
     /// <summary>Which ResNet stages describe a superpixel.</summary>
     public int[] FeatureStrides { get; init; } = [8, 16, 32];
     /// <summary>Weight of the smoothness term against the appearance term in the graph cut.</summary>

@@ -97,7 +97,7 @@ public sealed class SuperpixelCut(FeatureGraphOptions options)
     {
         if (!firstClick || options.ColourWeight <= 0 || options.FirstClickColourWeight == options.ColourWeight) return frame.Descriptors;
         var table = (float[])frame.Descriptors.Clone();
-        var scale = (float)(options.FirstClickColourWeight / options.ColourWeight);
+        var scale = options.FirstClickColourWeight / options.ColourWeight;
         for (var s = 0; s < frame.Count; s++)
             for (var c = 0; c < FrameAnalyzer.ColourDimensions; c++) table[s * frame.DescriptorLength + c] *= scale;
         return table;
