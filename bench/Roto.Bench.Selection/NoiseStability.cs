@@ -1,5 +1,4 @@
 using Roto.Vision;
-using System.Globalization;
 using OpenCvSharp;
 
 namespace Roto.Bench.Selection;
@@ -17,11 +16,9 @@ public static class NoiseStability
         foreach (var seq in sequences)
         foreach (var index in new[] { 0, 10, 20, 30, 40 })
         {
-            var file = index.ToString("00000", CultureInfo.InvariantCulture);
-            if (!File.Exists(Path.Combine(root, seq, "frames", file + ".jpg"))) continue;
-            using var frame = Cv2.ImRead(Path.Combine(root, seq, "frames", file + ".jpg"));
-            using var truth = Cv2.ImRead(Path.Combine(root, seq, "masks", file + ".png"), ImreadModes.Grayscale);
-            Cv2.Threshold(truth, truth, 127, 255, ThresholdTypes.Binary);
+            if (DavisFrame.Load(root, seq, index) is not { } loaded) continue;
+            using var frame = loaded.Frame;
+            using var truth = loaded.Truth;
             if (new SimulatedUser(truth, negatives: false).NextClick(null) is not { } first) continue;
             var click = new Click((first.Point.X + 0.5) / frame.Width, (first.Point.Y + 0.5) / frame.Height);
             using var noisy = WithNoise(frame, seed: ious.Count);

@@ -9,10 +9,10 @@ using Roto.Vision.Segmentation;
 // Simulated-user benchmark of the click segmenter on davis16-dev (frame 0 of each sequence).
 // Arguments: Option=Value to override a FeatureGraphOptions property, --grabcut for the baseline,
 // --no-latency, --latency-only (in process), --http-only (add-selection through the server), --clicks=N (default 20), --labels-only, --only=seq1,seq2, --verbose, --dump=DIR
+// (overlays of the first three masks), --diagnose and --timing (development aids),
 // --frames=0,10,20 (score frames other than 0 too, the same simulated user on each: a wider check that a change is
 // not tuned to the ten frame-0 selections), --perturb (how much the first click's mask moves when the frame changes
-// by a level or so, as between two decoders)
-// (overlays of the first three masks), --diagnose and --timing (development aids).
+// by a level or so, as between two decoders).
 var settings = args.Where(a => a.Contains('=') && !a.StartsWith("--")).ToList();
 var options = BenchOptions.Apply(new FeatureGraphOptions(), settings);
 var verbose = args.Contains("--verbose");
@@ -44,11 +44,9 @@ foreach (var (name, negatives) in variants)
     foreach (var index in frameIndices)
     {
         var file = index.ToString("00000", CultureInfo.InvariantCulture);
-        if (!File.Exists(Path.Combine(root, seq, "frames", file + ".jpg"))) continue;
-        using var frame = Cv2.ImRead(Path.Combine(root, seq, "frames", file + ".jpg"));
-        using var gt = Cv2.ImRead(Path.Combine(root, seq, "masks", file + ".png"), ImreadModes.Grayscale);
-        Cv2.Threshold(gt, gt, 127, 255, ThresholdTypes.Binary);
-        if (Cv2.CountNonZero(gt) == 0) continue;
+        if (DavisFrame.Load(root, seq, index) is not { } loaded) continue;
+        using var frame = loaded.Frame;
+        using var gt = loaded.Truth;
         var user = new SimulatedUser(gt, negatives);
         var ious = user.Run(segmenter, frame, $"{name}/{seq}/{file}", MaxClicks);
         results[name].Add(ious);
