@@ -45,7 +45,7 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
             Assert.Equal(totalFrames.ToString(), await page.Locator("#fact-frames").TextContentAsync());
             Assert.InRange(totalFrames, 280, 300); // 9.74 s at 29.97 fps
             Assert.Equal(facts.GetProperty("session_id").GetString(), await page.Locator("#fact-session").TextContentAsync());
-            Assert.True(await FrameHasPicture(studio), "frame 0 of the video is drawn on the canvas");
+            Assert.True(await FrameHasPicture(studio), $"frame 0 of the video is drawn on the canvas ({await FrameCanvasState(studio)})");
             await studio.ScreenshotAsync("02-session.png");
 
             // 2. Click the block: the mask from add-selection is drawn over it at once.
@@ -234,6 +234,10 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
 
     private static Task<bool> FrameHasPicture(StudioPage studio) => studio.EvaluateAsync<bool>(
         "() => { const c = document.getElementById('frame-canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let lo = 255, hi = 0; for (let i = 0; i < d.length; i += 4 * 97) { lo = Math.min(lo, d[i + 1]); hi = Math.max(hi, d[i + 1]); } return hi - lo > 100; }");
+
+    // What a failed picture check needs to tell an empty canvas from a frame the browser painted black.
+    private static Task<string> FrameCanvasState(StudioPage studio) => studio.EvaluateAsync<string>(
+        "() => { const c = document.getElementById('frame-canvas'); const v = document.getElementById('source-video'); const p = c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data; return `centre rgba ${[...p]}, video readyState ${v.readyState}, currentTime ${v.currentTime}`; }");
 
     private static Task<int[]> OverlayPixel(StudioPage studio, int x, int y) => studio.EvaluateAsync<int[]>(
         "([x, y]) => [...document.getElementById('overlay-canvas').getContext('2d').getImageData(x, y, 1, 1).data]", new[] { x, y });

@@ -4,6 +4,9 @@
 import { objectCss } from './masks.js';
 
 const POINT_RADIUS_CSS = 8;
+const PAINT_RETRY_MS = 40;
+const PAINT_ATTEMPTS_PER_SEEK = 25;
+const PAINT_ATTEMPTS = 75;
 
 export class FrameView extends EventTarget {
   #video;
@@ -14,6 +17,8 @@ export class FrameView extends EventTarget {
   #total = 0;
   #target = 0;
   #seekingTo = null;
+  #seekId = 0;
+  #paintAttempts = 0;
   #shown = -1;
   #layers = { mask: null, points: [] };
 
@@ -52,6 +57,8 @@ export class FrameView extends EventTarget {
     this.#shown = -1;
     this.#seekingTo = null;
     this.#target = 0;
+    this.#stage.dataset.state = 'loading';
+    delete this.#stage.dataset.frame; // no frame of this video is drawn yet
     this.#layers = { mask: null, points: [] };
     this.#drawOverlay();
     this.#video.src = facts.normalized_video;
@@ -92,20 +99,36 @@ export class FrameView extends EventTarget {
     return best;
   }
 
-  #seek() {
+  #seek(again = false) {
     if (this.#video.readyState < 1 || this.#seekingTo !== null) return;
     const time = (this.#target + 0.5) / this.#fps;
     this.#seekingTo = this.#target;
+    this.#seekId += 1;
+    if (!again) this.#paintAttempts = 0;
     this.#stage.dataset.state = 'seeking';
     this.#video.currentTime = Math.min(time, Math.max(0, (this.#video.duration || time) - 1e-3));
   }
 
   #onSeeked() {
+    this.#drawSeekedFrame(this.#seekId);
+  }
+
+  // On a busy machine Chromium can fire 'seeked' before the decoded frame is ready to paint, and drawImage then
+  // paints nothing. A decoded frame is opaque, so a transparent canvas after the draw means "not yet": try again
+  // shortly, and now and then seek again, rather than call an empty canvas drawn.
+  #drawSeekedFrame(seekId) {
     const frame = this.#seekingTo;
+    if (frame === null || seekId !== this.#seekId) return;
+    if (!this.#paintVideoFrame() && ++this.#paintAttempts < PAINT_ATTEMPTS) {
+      if (this.#paintAttempts % PAINT_ATTEMPTS_PER_SEEK === 0) {
+        this.#seekingTo = null;
+        this.#seek(true);
+      } else {
+        setTimeout(() => this.#drawSeekedFrame(seekId), PAINT_RETRY_MS);
+      }
+      return;
+    }
     this.#seekingTo = null;
-    if (frame === null) return;
-    const ctx = this.#frameCanvas.getContext('2d');
-    ctx.drawImage(this.#video, 0, 0, this.#frameCanvas.width, this.#frameCanvas.height);
     this.#shown = frame;
     if (frame !== this.#target) {
       this.#seek();
@@ -114,6 +137,19 @@ export class FrameView extends EventTarget {
     this.#stage.dataset.state = 'ready';
     this.#stage.dataset.frame = String(frame);
     this.dispatchEvent(new CustomEvent('framedrawn', { detail: { frame } }));
+  }
+
+  /** Draws the video's current frame; false when the browser had no frame to give (the canvas stays transparent). */
+  #paintVideoFrame() {
+    const canvas = this.#frameCanvas;
+    const ctx = canvas.getContext('2d');
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(this.#video, 0, 0, canvas.width, canvas.height);
+    try {
+      return ctx.getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data[3] > 0;
+    } catch {
+      return true; // a video from another origin taints the canvas; its pixels cannot be checked
+    }
   }
 
   #drawOverlay() {
