@@ -20,6 +20,12 @@ public interface IClickSegmenter
 
     /// <summary>Does the work of a frame that does not depend on clicks ahead of the first click, cached under <paramref name="cacheKey"/>.</summary>
     void Prepare(Mat frame, string cacheKey) { }
+
+    /// <summary>
+    /// Loads what every frame needs (a network, compiled code paths) ahead of the first frame, so that the first click
+    /// after a start costs what later first clicks cost.
+    /// </summary>
+    void Load() { }
 }
 
 /// <summary>The mask of one element on one marked frame: what propagation starts from.</summary>

@@ -10,6 +10,24 @@ public sealed class FirstFrameWarmerTests
     private const string B = "/v1/videos/multi-elements";
 
     [Fact]
+    public async Task The_segmenter_is_loaded_at_start_only_when_warming_is_on()
+    {
+        using var warm = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "true" });
+        using var cold = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "false" });
+        using var warmClient = warm.Client(); // starts the server
+        using var coldClient = cold.Client();
+        var warmSegmenter = (FeatureGraphSegmenter)warm.Services.GetRequiredService<IClickSegmenter>();
+        var coldSegmenter = (FeatureGraphSegmenter)cold.Services.GetRequiredService<IClickSegmenter>();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!warmSegmenter.IsLoaded && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(warmSegmenter.IsLoaded, "the network was not loaded within 60 s of the start");
+        // Loading draws its own frame: no session's analysis is cached by it.
+        Assert.Equal(0, warmSegmenter.CachedFrameCount);
+        Assert.False(coldSegmenter.IsLoaded);
+    }
+
+    [Fact]
     public async Task Frame_0_is_analysed_before_the_first_click_and_the_click_gives_the_same_mask()
     {
         using var warm = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "true" });

@@ -13,7 +13,8 @@ namespace Roto.Core.Sessions;
 /// land there, and then cost a cut instead of a decode plus a ResNet pass. A click that arrives while the frame is
 /// being prepared waits for it rather than doing the same work beside it; one that arrives while the job still waits
 /// for a core takes the job over (the job is skipped), so a click never queues behind other sessions' preparations.
-/// Only caches are filled: work lost to a restart or dropped under load costs nothing but the time it would save.
+/// The segmenter's network is loaded at start for the same reason. Only caches are filled: work lost to a restart or
+/// dropped under load costs nothing but the time it would save.
 /// </summary>
 public sealed class FirstFrameWarmer : BackgroundService
 {
@@ -80,6 +81,7 @@ public sealed class FirstFrameWarmer : BackgroundService
     {
         try
         {
+            if (_options.Value.WarmFirstFrame) await LoadSegmenterAsync(stoppingToken);
             await foreach (var job in _queue.Reader.ReadAllAsync(stoppingToken))
             {
                 if (job.Done.Task.IsCompleted) continue; // a click took it over while it waited in the queue
@@ -109,6 +111,23 @@ public sealed class FirstFrameWarmer : BackgroundService
         finally
         {
             while (_queue.Reader.TryRead(out var left)) Finish(left);
+        }
+    }
+
+    /// <summary>
+    /// Loads the segmenter once at start: loading its network takes seconds, and without this the first session after
+    /// a start would wait for it on its first click (measured on 01_dog: 3.8 s instead of 0.6 s).
+    /// </summary>
+    private async Task LoadSegmenterAsync(CancellationToken ct)
+    {
+        using var slot = await _gate.EnterAsync(ct);
+        try
+        {
+            await Task.Run(_segmenter.Load, ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            _log.LogWarning(ex, "The click segmenter could not be loaded at start; the first click will try again");
         }
     }
 
