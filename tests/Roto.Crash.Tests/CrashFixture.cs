@@ -15,6 +15,12 @@ public sealed class CrashFixture : IAsyncLifetime
     /// <summary>Where ASP.NET Core buffers multipart uploads in the child (ASPNETCORE_TEMP), outside the data directory.</summary>
     public string AspNetTemp => Path.Combine(Root, "aspnet-temp");
     public string Clip { get; private set; } = "";
+    /// <summary>
+    /// A longer cut of the same clip for the task scenario: its removal writes its result for seconds, not for the
+    /// fraction of a second that the short clip's takes, so the scenario cannot miss the moment to kill the server
+    /// when the test process is starved for a moment by the other test runs beside it.
+    /// </summary>
+    public string TaskClip { get; private set; } = "";
     public string PreviewSession { get; private set; } = "";
     public string TaskSession { get; private set; } = "";
     /// <summary>SHA-256 of every result that was served once, by task id: they must be served unchanged after every crash.</summary>
@@ -39,6 +45,9 @@ public sealed class CrashFixture : IAsyncLifetime
         Clip = Path.Combine(Root, "dog-320x180.mp4");
         TestData.Ffmpeg("-i", TestData.Clip("01_dog.mp4"), "-t", "1.5", "-vf", "scale=320:180", "-c:v", "libx264", "-preset", "ultrafast",
             "-pix_fmt", "yuv420p", "-an", Clip);
+        TaskClip = Path.Combine(Root, "dog-320x180-8s.mp4");
+        TestData.Ffmpeg("-i", TestData.Clip("01_dog.mp4"), "-t", "8", "-vf", "scale=320:180", "-c:v", "libx264", "-preset", "ultrafast",
+            "-pix_fmt", "yuv420p", "-an", TaskClip);
 
         var server = await RunningOrStartAsync();
         using var client = server.Client();
@@ -52,7 +61,7 @@ public sealed class CrashFixture : IAsyncLifetime
 
         PreviewSession = await Api.InitAsync(client, url);
         await Api.SelectAsync(client, PreviewSession);
-        TaskSession = await Api.InitAsync(client, url);
+        TaskSession = await Api.InitAsync(client, await Api.UploadAsync(client, TaskClip));
         await Api.SelectAsync(client, TaskSession);
     }
 
