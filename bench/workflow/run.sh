@@ -29,8 +29,9 @@ while :; do
 done
 printf '%-18s %6.2f s (%s)\n' "task" "$(echo "$(date +%s.%N) - $start" | bc)" "$S" >&2
 RES=$(echo "$Q" | json "['data']['task_result']['videos'][0]['url']")
-OUT=$(mktemp --suffix=.mp4)
+OUT=$(mktemp --suffix=.mp4); PEER=$(mktemp --suffix=.mp4)
+trap 'rm -f "$OUT" "$PEER"' EXIT
 STEP=download;  t curl -sf "$RES" -o "$OUT"
 echo "result: $(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=codec_name,pix_fmt,width,height,nb_read_packets -of csv=p=0 "$OUT"); session total_frame: $FRAMES" >&2
 # The peer, in the same run: a plain ffmpeg transcode of the same clip.
-STEP=ffmpeg-veryfast; t ffmpeg -v error -y -i "$CLIP" -c:v libx264 -preset veryfast "$(mktemp --suffix=.mp4)"
+STEP=ffmpeg-veryfast; t ffmpeg -v error -y -i "$CLIP" -c:v libx264 -preset veryfast "$PEER"

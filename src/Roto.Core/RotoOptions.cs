@@ -28,7 +28,7 @@ public sealed class RotoOptions
     public TimeSpan OrphanFileAge { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>Edit tasks run at once by this process; 0 makes an API-only process that runs none.</summary>
     public int Workers { get; set; } = 1;
-    /// <summary>Whether a new session's first frame is decoded and analysed in the background, ahead of the first click.</summary>
+    /// <summary>Whether the engines' networks are loaded at start and a new session's first frame is decoded and analysed in the background, ahead of the first click.</summary>
     public bool WarmFirstFrame { get; set; } = true;
     /// <summary>How many times a task interrupted by a restart is started again before it fails.</summary>
     public int MaxTaskAttempts { get; set; } = 3;

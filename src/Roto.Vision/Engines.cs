@@ -43,6 +43,9 @@ public interface IMaskPropagator
     /// </summary>
     void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
         IProgress<double>? progress, CancellationToken ct);
+
+    /// <summary>Loads what every preview needs (a network) ahead of the first one, so that the first preview after a start costs what later ones cost.</summary>
+    void Load() { }
 }
 
 /// <summary>Masks of the selected elements on every frame, as the tracker produced them.</summary>

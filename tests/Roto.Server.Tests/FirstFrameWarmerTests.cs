@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Roto.Core.Sessions;
 using Roto.Vision;
 using Roto.Vision.Segmentation;
 
@@ -25,6 +26,21 @@ public sealed class FirstFrameWarmerTests
         // Loading draws its own frame: no session's analysis is cached by it.
         Assert.Equal(0, warmSegmenter.CachedFrameCount);
         Assert.False(coldSegmenter.IsLoaded);
+    }
+
+    [Fact]
+    public async Task The_tracker_is_loaded_at_start_after_the_segmenter_only_when_warming_is_on()
+    {
+        using var warm = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "true" });
+        using var cold = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "false" });
+        using var warmClient = warm.Client();
+        using var coldClient = cold.Client();
+        var warmWarmer = warm.Services.GetRequiredService<FirstFrameWarmer>();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (warmWarmer.LoadedEngines.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal([FirstFrameWarmer.ClickSegmenter, FirstFrameWarmer.Tracker], warmWarmer.LoadedEngines);
+        Assert.Empty(cold.Services.GetRequiredService<FirstFrameWarmer>().LoadedEngines);
     }
 
     [Fact]

@@ -107,6 +107,16 @@ public sealed class FrameFeatures
     /// <summary>The frame size whose features this computes without resampling: the network's input size for such a frame.</summary>
     public Size FrameSize(Size video) => ResNetFeatureExtractor.InputSizeFor(video, Math.Min(MaxPixels, video.Width * video.Height));
 
+    /// <summary>
+    /// Loads the network these settings use and runs it once on a frame of <paramref name="frameSize"/> (ONNX Runtime
+    /// sets up its first run, and each new input shape, lazily), so that the first real frame waits for neither.
+    /// </summary>
+    public void Load(Size frameSize)
+    {
+        using var frame = new Mat(frameSize.Height, frameSize.Width, MatType.CV_8UC3, new Scalar(90, 120, 60));
+        using var grid = Compute(frame);
+    }
+
     /// <summary>The network sees the frame at about its own size (sides rounded to multiples of 32), up to <see cref="MaxPixels"/>.</summary>
     public FeatureGrid Compute(Mat bgr)
     {

@@ -32,6 +32,17 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// </summary>
     public FrameFeatures? Recovery { get; init; } = new();
 
+    /// <summary>
+    /// Loads the networks of <see cref="Features"/> and <see cref="Recovery"/> (every preview computes the marked
+    /// frames' features), run once at the working size of a 16:9 video, the most common shape.
+    /// </summary>
+    public void Load()
+    {
+        var video = new Size(1280, 720);
+        Features?.Load(Features.FrameSize(video));
+        Recovery?.Load(WorkingSize(video.Width, video.Height, []));
+    }
+
     public void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
         IProgress<double>? progress, CancellationToken ct)
     {
