@@ -11,7 +11,7 @@ public sealed class FirstFrameWarmerTests
     private const string B = "/v1/videos/multi-elements";
 
     [Fact]
-    public async Task The_segmenter_is_loaded_at_start_only_when_warming_is_on()
+    public async Task The_segmenter_then_the_tracker_are_loaded_at_start_only_when_warming_is_on()
     {
         using var warm = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "true" });
         using var cold = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "false" });
@@ -19,27 +19,16 @@ public sealed class FirstFrameWarmerTests
         using var coldClient = cold.Client();
         var warmSegmenter = (FeatureGraphSegmenter)warm.Services.GetRequiredService<IClickSegmenter>();
         var coldSegmenter = (FeatureGraphSegmenter)cold.Services.GetRequiredService<IClickSegmenter>();
-
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!warmSegmenter.IsLoaded && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.True(warmSegmenter.IsLoaded, "the network was not loaded within 60 s of the start");
-        // Loading draws its own frame: no session's analysis is cached by it.
-        Assert.Equal(0, warmSegmenter.CachedFrameCount);
-        Assert.False(coldSegmenter.IsLoaded);
-    }
-
-    [Fact]
-    public async Task The_tracker_is_loaded_at_start_after_the_segmenter_only_when_warming_is_on()
-    {
-        using var warm = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "true" });
-        using var cold = new RotoApp(new() { ["Roto:WarmFirstFrame"] = "false" });
-        using var warmClient = warm.Client();
-        using var coldClient = cold.Client();
         var warmWarmer = warm.Services.GetRequiredService<FirstFrameWarmer>();
 
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (warmWarmer.LoadedEngines.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(warmSegmenter.IsLoaded, "the network was not loaded within 60 s of the start");
+        // Loading draws its own frame: no session's analysis is cached by it.
+        Assert.Equal(0, warmSegmenter.CachedFrameCount);
+        // The tracker's networks are process-wide, so what the warmer reports loading is what can be checked.
         Assert.Equal([FirstFrameWarmer.ClickSegmenter, FirstFrameWarmer.Tracker], warmWarmer.LoadedEngines);
+        Assert.False(coldSegmenter.IsLoaded);
         Assert.Empty(cold.Services.GetRequiredService<FirstFrameWarmer>().LoadedEngines);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -138,10 +139,10 @@ public sealed class FirstFrameWarmer : BackgroundService
     {
         try
         {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var started = Stopwatch.GetTimestamp();
             await Task.Run(load, ct);
             _loaded.Enqueue(engine);
-            _log.LogInformation("The {Engine} was loaded in {Seconds:0.00} s", engine, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _log.LogInformation("The {Engine} was loaded in {Seconds:0.00} s", engine, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
