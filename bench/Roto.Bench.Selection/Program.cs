@@ -4,6 +4,7 @@ using OpenCvSharp;
 using Roto.Bench.Selection;
 using Roto.TestSupport;
 using Roto.Vision;
+using Roto.Vision.Learned;
 using Roto.Vision.Segmentation;
 
 // Simulated-user benchmark of the click segmenter on davis16-dev (frame 0 of each sequence).
@@ -14,13 +15,17 @@ using Roto.Vision.Segmentation;
 // not tuned to the ten frame-0 selections), --perturb (how much the first click's mask moves when the frame changes
 // by a level or so, as between two decoders).
 var settings = args.Where(a => a.Contains('=') && !a.StartsWith("--")).ToList();
-var options = BenchOptions.Apply(new FeatureGraphOptions(), settings);
+var options = BenchOptions.Apply(new FeatureGraphOptions(), settings.Where(s => !s.StartsWith("sam.")));
+var samOptions = BenchOptions.Apply(new SamSegmenterOptions(), settings.Where(s => s.StartsWith("sam.")).Select(s => s["sam.".Length..]));
 var verbose = args.Contains("--verbose");
 SimulatedUser.DumpDir = args.FirstOrDefault(a => a.StartsWith("--dump="))?["--dump=".Length..];
 if (SimulatedUser.DumpDir != null) Directory.CreateDirectory(SimulatedUser.DumpDir);
 var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',');
-IClickSegmenter segmenter = args.Contains("--grabcut") ? new GrabCutClickSegmenter() : new FeatureGraphSegmenter(options);
-Console.WriteLine($"segmenter: {segmenter.GetType().Name} {(segmenter is FeatureGraphSegmenter ? options.ToString() : "")}");
+var useSam = !args.Contains("--grabcut") && !args.Contains("--classical");
+using var models = useSam ? SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null))) : null;
+IClickSegmenter segmenter = args.Contains("--grabcut") ? new GrabCutClickSegmenter()
+    : models != null ? new SamClickSegmenter(models, samOptions) : new FeatureGraphSegmenter(options);
+Console.WriteLine($"segmenter: {segmenter.GetType().Name} {segmenter switch { FeatureGraphSegmenter => options.ToString(), SamClickSegmenter => samOptions.ToString(), _ => "" }}");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 
 var root = Path.Combine(TestData.Dir, "davis16-dev");

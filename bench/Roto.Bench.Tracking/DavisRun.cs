@@ -10,7 +10,7 @@ internal static class DavisRun
 {
     public sealed record Result(List<double> J, List<double> F, int Clicks);
 
-    public static Result Run(DavisSequence seq, string mode, IMaskPropagator propagator, IClickSegmenter segmenter)
+    public static Result Run(DavisSequence seq, string mode, IMaskPropagator propagator, IClickSegmenter segmenter, TrackingEffort effort = TrackingEffort.Preview)
     {
         var keyframes = new List<Keyframe>();
         try
@@ -18,12 +18,12 @@ internal static class DavisRun
             if (mode == "mask")
             {
                 keyframes.Add(new Keyframe(0, 1, seq.GroundTruth(0)));
-                return Score(seq, Propagate(seq, propagator, keyframes), 0);
+                return Score(seq, Propagate(seq, propagator, keyframes, effort), 0);
             }
             var click = FirstClick(seq.Name);
             var clicksByFrame = new Dictionary<int, List<Click>> { [0] = [click] };
             keyframes.Add(new Keyframe(0, 1, Segment(seq, 0, clicksByFrame[0], segmenter)));
-            var masks = Propagate(seq, propagator, keyframes);
+            var masks = Propagate(seq, propagator, keyframes, effort);
             var clicks = 1;
             if (mode == "clicks3")
             {
@@ -39,7 +39,7 @@ internal static class DavisRun
                     clicksByFrame[frame] = [point.Value];
                     keyframes.Add(new Keyframe(frame, 1, Segment(seq, frame, clicksByFrame[frame], segmenter)));
                     foreach (var m in masks) m.Dispose();
-                    masks = Propagate(seq, propagator, keyframes);
+                    masks = Propagate(seq, propagator, keyframes, effort);
                 }
             }
             else if (mode != "click1") throw new ArgumentException($"unknown mode {mode}");
@@ -65,14 +65,14 @@ internal static class DavisRun
         return segmenter.Segment(new SegmentRequest(image, clicks, null));
     }
 
-    private static List<Mat> Propagate(DavisSequence seq, IMaskPropagator propagator, List<Keyframe> keyframes)
+    private static List<Mat> Propagate(DavisSequence seq, IMaskPropagator propagator, List<Keyframe> keyframes, TrackingEffort effort)
     {
         var masks = new List<Mat>();
         propagator.Propagate(seq.Video, keyframes, (i, _, m) =>
         {
             if (i != masks.Count) throw new InvalidOperationException("frames out of order");
             masks.Add(m.TryGetValue(1, out var mask) ? mask.Clone() : new Mat(seq.Video.Height, seq.Video.Width, MatType.CV_8UC1, Scalar.All(0)));
-        }, null, CancellationToken.None);
+        }, null, effort, CancellationToken.None);
         if (masks.Count != seq.FrameCount) throw new InvalidOperationException($"{masks.Count} masks for {seq.FrameCount} frames");
         return masks;
     }

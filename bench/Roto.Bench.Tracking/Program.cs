@@ -6,6 +6,7 @@ using Roto.Media;
 using Roto.TestSupport;
 using Roto.Vision;
 using Roto.Vision.Evaluation;
+using Roto.Vision.Learned;
 using Roto.Vision.Propagation;
 using Roto.Vision.Segmentation;
 
@@ -16,11 +17,30 @@ var mode = args.Length > 0 ? args[0] : "mask";
 var only = args.Skip(1).ToHashSet();
 var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
 Directory.CreateDirectory(cache);
-// The served propagator as the server builds it; ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching).
+// The served engines as the server builds them: the SAM engine when the models folder holds its networks
+// (ROTO_BENCH_ENGINE=classical for the classical ones); ROTO_BENCH_EFFORT=full scores a task's full-quality track
+// instead of the preview's; anchor.Name=Value arguments override SamTrackOptions, width=N the tracker's working width.
+// ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching).
+var settings = args.Where(a => a.Contains('=')).ToList();
+args = [.. args.Where(a => !a.Contains('='))];
+var classical = Environment.GetEnvironmentVariable("ROTO_BENCH_ENGINE") == "classical";
+var effort = Environment.GetEnvironmentVariable("ROTO_BENCH_EFFORT") == "full" ? TrackingEffort.Full : TrackingEffort.Preview;
+using var models = classical ? null : SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)));
+var anchorOptions = new SamTrackOptions();
+foreach (var setting in settings.Where(s => s.StartsWith("anchor.")))
+{
+    var (name, value) = (setting["anchor.".Length..setting.IndexOf('=')], setting[(setting.IndexOf('=') + 1)..]);
+    var property = typeof(SamTrackOptions).GetProperty(name) ?? throw new ArgumentException($"no option {name}");
+    property.SetValue(anchorOptions, Convert.ChangeType(value, property.PropertyType, CultureInfo.InvariantCulture));
+}
+var anchor = models == null ? null : new SamTrackAnchor(models, anchorOptions);
+anchor?.Load();
+var width = settings.FirstOrDefault(s => s.StartsWith("width=")) is { } w ? int.Parse(w["width=".Length..]) : (anchor != null ? SamTrackAnchor.WorkingWidth : 320);
 IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1"
     ? new FlowColourPropagator { Features = Roto.Vision.Features.FrameFeatures.ForTracking() }
-    : new FlowColourPropagator();
-IClickSegmenter segmenter = new FeatureGraphSegmenter();
+    : new FlowColourPropagator { Anchor = anchor, WorkingWidth = width };
+IClickSegmenter segmenter = models != null ? new SamClickSegmenter(models) : new FeatureGraphSegmenter();
+if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder pass {anchor.SecondsPerEncode:F2} s; effort {effort}; working width {width}");
 
 if (mode == "server")
 {
@@ -40,7 +60,7 @@ foreach (var m in mode == "all" ? ["mask", "click1", "clicks3"] : mode == "timin
     {
         var seq = DavisSequence.Open(name, cache);
         var sw = Stopwatch.StartNew();
-        var result = DavisRun.Run(seq, m, propagator, segmenter);
+        var result = DavisRun.Run(seq, m, propagator, segmenter, effort);
         var j = result.J.Average();
         var f = result.F.Average();
         rows.Add((j, f));

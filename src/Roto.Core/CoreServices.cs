@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Roto.Core.Callbacks;
 using Roto.Core.Data;
+using Roto.Core.Engines;
 using Roto.Core.Ingest;
 using Roto.Core.Maintenance;
 using Roto.Core.Net;
@@ -15,6 +16,7 @@ using Roto.Media;
 using Roto.Vision;
 using Roto.Vision.Compositing;
 using Roto.Vision.Features;
+using Roto.Vision.Learned;
 using Roto.Vision.Propagation;
 using Roto.Vision.Removal;
 using Roto.Vision.Segmentation;
@@ -55,13 +57,24 @@ public static class CoreServices
         services.AddScoped<ReferenceImages>();
 
         // Engines: each behind its interface so a better one replaces it without touching anything above.
-        services.AddSingleton<IClickSegmenter>(_ => new FeatureGraphSegmenter());
-        services.AddSingleton<IMaskPropagator>(sp => sp.GetRequiredService<IOptions<RotoOptions>>().Value.Tracking.FeatureMatching
-            ? new FlowColourPropagator { Features = FrameFeatures.ForTracking() }
-            : new FlowColourPropagator());
+        // The learned engines when their networks load (EngineCatalog), the classical ones as the fallback.
+        services.AddSingleton<EngineCatalog>();
+        services.AddSingleton<IClickSegmenter>(sp => sp.GetRequiredService<EngineCatalog>().Models is { } models
+            ? new SamClickSegmenter(models)
+            : new FeatureGraphSegmenter());
+        services.AddSingleton<IMaskPropagator>(sp =>
+        {
+            if (sp.GetRequiredService<IOptions<RotoOptions>>().Value.Tracking.FeatureMatching)
+                return new FlowColourPropagator { Features = FrameFeatures.ForTracking() };
+            return sp.GetRequiredService<EngineCatalog>().Models is { } models
+                ? new FlowColourPropagator { Anchor = new SamTrackAnchor(models), WorkingWidth = SamTrackAnchor.WorkingWidth }
+                : new FlowColourPropagator();
+        });
         services.AddSingleton<IElementRemover, FlowGuidedRemover>();
         services.AddSingleton<IElementCompositor, SceneCompositor>();
-        services.AddSingleton<ISubjectExtractor, SubjectExtractor>();
+        services.AddSingleton<ISubjectExtractor>(sp => sp.GetRequiredService<EngineCatalog>().Models is { } models
+            ? new SaliencySubjectExtractor(models)
+            : new SubjectExtractor());
         services.AddSingleton<TrackBuilder>();
 
         services.AddSingleton<SessionLocks>();

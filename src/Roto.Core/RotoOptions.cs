@@ -36,6 +36,21 @@ public sealed class RotoOptions
     public LimitOptions Limits { get; set; } = new();
     public MediaOptions Media { get; set; } = new();
     public TrackingOptions Tracking { get; set; } = new();
+    public ModelOptions Models { get; set; } = new();
+}
+
+public sealed class ModelOptions
+{
+    /// <summary>The models folder that scripts/models.sh fills; empty uses ROTO_MODELS_DIR, else ~/.cache/roto/models.</summary>
+    public string? Dir { get; set; }
+    /// <summary>"auto" serves the learned engines when their networks load, else the classical ones; "classical" always the classical ones.</summary>
+    public string Engine { get; set; } = "auto";
+    /// <summary>Another SAM image encoder export of the same signature (SAM ViT-B/H, MobileSAM, EdgeSAM) instead of the folder's.</summary>
+    public string? Encoder { get; set; }
+    /// <summary>Another SAM mask decoder export (the official ONNX signature) instead of the folder's.</summary>
+    public string? Decoder { get; set; }
+    /// <summary>Another U²-Net-family saliency export instead of the folder's.</summary>
+    public string? Saliency { get; set; }
 }
 
 public sealed class TrackingOptions

@@ -1,3 +1,4 @@
+using Roto.Core.Engines;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Roto.Core;
@@ -57,7 +58,9 @@ public static class ServerSetup
             app.MapUploadsApi(prefix);
         }
         app.MapFilesApi();
-        app.MapGet("/health", () => Results.Json(new { status = "ok" })).WithTags("Operations");
+        // Which engines answer is part of readiness: the learned ones, or the classical fallback and why.
+        app.MapGet("/health", (EngineCatalog engines) => Results.Json(new { status = "ok", engines = engines.Report }, WireJson.Options))
+            .WithTags("Operations");
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Roto API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
     }

@@ -44,8 +44,24 @@ public interface IMaskPropagator
     void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
         IProgress<double>? progress, CancellationToken ct);
 
+    /// <summary>The same with a time allowance: a preview answers in its request, a task may take the full-quality track.</summary>
+    void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
+        IProgress<double>? progress, TrackingEffort effort, CancellationToken ct) => Propagate(video, keyframes, onFrame, progress, ct);
+
+    /// <summary>Whether a preview's track is the one a task would compute (true unless the preview leaves costly corrections out to answer in time).</summary>
+    bool PreviewIsFull => true;
+
     /// <summary>Loads what every preview needs (a network) ahead of the first one, so that the first preview after a start costs what later ones cost.</summary>
     void Load() { }
+}
+
+/// <summary>How much time a propagation may spend.</summary>
+public enum TrackingEffort
+{
+    /// <summary>Answers inside the request (preview-selection): the costly corrections only on key frames, within a time budget.</summary>
+    Preview,
+    /// <summary>Runs in a task: the full-quality track.</summary>
+    Full,
 }
 
 /// <summary>Masks of the selected elements on every frame, as the tracker produced them.</summary>

@@ -60,7 +60,7 @@ public sealed class PreviewService(
                     DrawOverlay(frame, masks);
                     if (i == firstMarked) Cv2.ImWrite(coverTemp, frame, new ImageEncodingParam(ImwriteFlags.JpegQuality, 88));
                     writer.Write(frame);
-                }, json, null, ct), ct);
+                }, json, null, TrackingEffort.Preview, ct), ct);
                 json.Complete();
                 await writer.FinishAsync(ct);
             }

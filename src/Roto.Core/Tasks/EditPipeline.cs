@@ -97,8 +97,9 @@ public sealed class EditPipeline(
         IProgress<double> progress, CancellationToken ct)
     {
         if (snapshot.Masks.Count == 0) return null;
-        // The preview of the same selection already tracked it: reuse its work.
-        if (session.PreviewVersion == task.SelectionVersion && session.TrackingKey != null && File.Exists(files.PathOf(session.TrackingKey)))
+        // The preview of the same selection already tracked it: reuse its work, unless the preview left corrections out
+        // to answer in time.
+        if (trackBuilder.PreviewIsFull && session.PreviewVersion == task.SelectionVersion && session.TrackingKey != null && File.Exists(files.PathOf(session.TrackingKey)))
         {
             var stored = await RleMaskTrack.LoadAsync(files.PathOf(session.TrackingKey), ct);
             if (stored.FrameCount == video.FrameCount) return stored;
@@ -108,7 +109,7 @@ public sealed class EditPipeline(
             .ToList();
         try
         {
-            return await Task.Run(() => trackBuilder.Build(video, keyframes, null, null, progress, ct), ct);
+            return await Task.Run(() => trackBuilder.Build(video, keyframes, null, null, progress, TrackingEffort.Full, ct), ct);
         }
         finally
         {

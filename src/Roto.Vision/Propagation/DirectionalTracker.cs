@@ -30,6 +30,7 @@ internal sealed class DirectionalTracker : IDisposable
     private const double SeedThreshold = 0.3;
     private const double SeedShare = 0.05;
 
+    private readonly IAnchorRun? _anchor;
     private readonly ColourModel _colour;
     private readonly LabelMemory? _memory;
     private readonly FrameFeatures? _recovery;
@@ -45,8 +46,10 @@ internal sealed class DirectionalTracker : IDisposable
     /// <param name="probability">CV_32FC1 in [0, 1] at working size: the element on the marked frame.</param>
     /// <param name="features">The marked frame's features, or null to track by motion and colour alone.</param>
     /// <param name="recovery">Features to find the element again when its track collapses (null: no recovery).</param>
-    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null)
+    /// <param name="anchor">Corrections of the track on some frames (null: none).</param>
+    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null, IAnchorRun? anchor = null)
     {
+        _anchor = anchor;
         if (features != null) _memory = new LabelMemory(features, probability, MatchRadius(features), RecentFrames);
         if (recovery != null)
         {
@@ -67,12 +70,18 @@ internal sealed class DirectionalTracker : IDisposable
 
     /// <summary>Moves to the next frame in this tracker's direction.</summary>
     /// <param name="features">This frame's features; needed when the tracker was made with features.</param>
-    public void Step(Mat frame, FeatureGrid? features = null)
+    /// <param name="frameIndex">The frame's index in the video, for the anchor's corrections.</param>
+    public void Step(Mat frame, FeatureGrid? features = null, int frameIndex = -1)
     {
         var gray = new Mat();
         Cv2.CvtColor(frame, gray, ColorConversionCodes.BGR2GRAY);
         var next = _memory != null && features != null ? _memory.Predict(features, frame.Size()) : Moved(frame, gray);
         if (_recovery != null) Recover(frame, next);
+        if (_anchor != null && frameIndex >= 0 && _anchor.Anchors(frameIndex) && _anchor.Correct(frameIndex, frame, next) is { } corrected)
+        {
+            next.Dispose();
+            next = corrected;
+        }
         if (_memory != null && features != null) _memory.Remember(features, next);
         _prevGray.Dispose();
         _prevGray = gray;

@@ -32,6 +32,9 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// </summary>
     public FrameFeatures? Recovery { get; init; } = new();
 
+    /// <summary>Corrections of the track on key frames by a per-frame model (the SAM engine's); null tracks by motion alone.</summary>
+    public ITrackAnchor? Anchor { get; init; }
+
     /// <summary>
     /// Loads the networks of <see cref="Features"/> and <see cref="Recovery"/> (every preview computes the marked
     /// frames' features), run once at the working size of a 16:9 video, the most common shape.
@@ -41,12 +44,20 @@ public sealed class FlowColourPropagator : IMaskPropagator
         var video = new Size(1280, 720);
         Features?.Load(Features.FrameSize(video));
         Recovery?.Load(WorkingSize(video.Width, video.Height, []));
+        Anchor?.Load();
     }
 
+    /// <summary>Whether a preview's track is the full-quality one (no corrections are left out to answer in time).</summary>
+    public bool PreviewIsFull => Anchor == null;
+
     public void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
-        IProgress<double>? progress, CancellationToken ct)
+        IProgress<double>? progress, CancellationToken ct) => Propagate(video, keyframes, onFrame, progress, TrackingEffort.Preview, ct);
+
+    public void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
+        IProgress<double>? progress, TrackingEffort effort, CancellationToken ct)
     {
         var size = WorkingSize(video.Width, video.Height, keyframes);
+        using var anchor = Anchor?.Begin(video.FrameCount, size, effort);
         var objects = keyframes.Select(k => k.ObjectId).Distinct().Order().ToList();
         var marks = objects.ToDictionary(id => id, id => keyframes
             .Where(k => k.ObjectId == id && k.FrameIndex >= 0 && k.FrameIndex < video.FrameCount)
@@ -57,8 +68,8 @@ public sealed class FlowColourPropagator : IMaskPropagator
         try
         {
             if (lastMarked >= 0)
-                TrackMarkedSpan(video, size, Features, Recovery, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
-            StreamFullSize(video, size, Features, tracks, lastMarked, onFrame, progress, ct);
+                TrackMarkedSpan(video, size, Features, Recovery, anchor, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
+            StreamFullSize(video, size, Features, anchor, tracks, lastMarked, onFrame, progress, ct);
         }
         finally
         {
@@ -92,7 +103,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     }
 
     /// <summary>Frames 0 … lastMarked: decoded once at working size, tracked both ways between marked frames.</summary>
-    private static void TrackMarkedSpan(VideoSource video, Size size, FrameFeatures? features, FrameFeatures? recovery, Dictionary<int, List<Keyframe>> marks,
+    private static void TrackMarkedSpan(VideoSource video, Size size, FrameFeatures? features, FrameFeatures? recovery, IAnchorRun? anchor, Dictionary<int, List<Keyframe>> marks,
         Dictionary<int, ObjectTrack> tracks, int lastMarked, Action<double> progress, CancellationToken ct)
     {
         var frames = new List<Mat>(lastMarked + 1);
@@ -121,29 +132,29 @@ public sealed class FlowColourPropagator : IMaskPropagator
                 try
                 {
                     // Before the first marked frame: backward only.
-                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], Grid(keys[0].FrameIndex), recovery))
+                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], Grid(keys[0].FrameIndex), recovery, anchor))
                     {
                         AddOtherMarks(back, keys, masks, 0, Grid);
                         for (var t = keys[0].FrameIndex - 1; t >= 0; t--)
                         {
                             ct.ThrowIfCancellationRequested();
-                            back.Step(frames[t], Grid(t));
+                            back.Step(frames[t], Grid(t), t);
                             track.Store(t, back.Probability);
                         }
                     }
                     for (var i = 0; i < keys.Count; i++)
                     {
                         track.Store(keys[i].FrameIndex, masks[i]);
-                        if (i + 1 < keys.Count) TrackGap(frames, Grid, recovery, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
+                        if (i + 1 < keys.Count) TrackGap(frames, Grid, recovery, anchor, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
                     }
                     // After this element's last marked frame: forward, continued later on the streamed frames.
                     var last = keys[^1].FrameIndex;
-                    track.Live = new DirectionalTracker(frames[last], masks[^1], Grid(last), recovery);
+                    track.Live = new DirectionalTracker(frames[last], masks[^1], Grid(last), recovery, anchor);
                     AddOtherMarks(track.Live, keys, masks, keys.Count - 1, Grid);
                     for (var t = last + 1; t <= lastMarked; t++)
                     {
                         ct.ThrowIfCancellationRequested();
-                        track.Live.Step(frames[t], Grid(t));
+                        track.Live.Step(frames[t], Grid(t), t);
                         track.Store(t, track.Live.Probability);
                     }
                 }
@@ -169,29 +180,29 @@ public sealed class FlowColourPropagator : IMaskPropagator
     }
 
     /// <summary>Between two marked frames: both directions, blended with weights that fall with distance from their start.</summary>
-    private static void TrackGap(List<Mat> frames, Func<int, FeatureGrid?> grid, FrameFeatures? recovery, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
+    private static void TrackGap(List<Mat> frames, Func<int, FeatureGrid?> grid, FrameFeatures? recovery, IAnchorRun? anchor, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
     {
         if (to - from < 2) return;
         var backward = new Dictionary<int, Mat>();
         try
         {
-            using (var back = new DirectionalTracker(frames[to], toMask, grid(to), recovery))
+            using (var back = new DirectionalTracker(frames[to], toMask, grid(to), recovery, anchor))
             {
                 if (grid(from) is { } fromGrid) back.AddReference(fromGrid, fromMask);
                 for (var t = to - 1; t > from; t--)
                 {
                     ct.ThrowIfCancellationRequested();
-                    back.Step(frames[t], grid(t));
+                    back.Step(frames[t], grid(t), t);
                     backward[t] = back.Probability.Clone();
                 }
             }
-            using var forward = new DirectionalTracker(frames[from], fromMask, grid(from), recovery);
+            using var forward = new DirectionalTracker(frames[from], fromMask, grid(from), recovery, anchor);
             if (grid(to) is { } toGrid) forward.AddReference(toGrid, toMask);
             using var blend = new Mat();
             for (var t = from + 1; t < to; t++)
             {
                 ct.ThrowIfCancellationRequested();
-                forward.Step(frames[t], grid(t));
+                forward.Step(frames[t], grid(t), t);
                 var w = (double)(t - from) / (to - from);
                 Cv2.AddWeighted(forward.Probability, 1 - w, backward[t], w, 0, blend);
                 track.Store(t, blend);
@@ -211,7 +222,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// Decoding and tracking run on a worker a few frames ahead of <paramref name="onFrame"/>, which stays on the
     /// caller's thread, so the caller's rendering and encoding overlap the tracking.
     /// </summary>
-    private static void StreamFullSize(VideoSource video, Size size, FrameFeatures? features, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private static void StreamFullSize(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         TrackedFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -220,7 +231,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         {
             try
             {
-                Produce(video, size, features, tracks, lastMarked, ready, cancel.Token);
+                Produce(video, size, features, anchor, tracks, lastMarked, ready, cancel.Token);
             }
             finally
             {
@@ -261,7 +272,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         ct.ThrowIfCancellationRequested();
     }
 
-    private static void Produce(VideoSource video, Size size, FrameFeatures? features, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private static void Produce(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         System.Collections.Concurrent.BlockingCollection<TrackedFrame> ready, CancellationToken ct)
     {
         using var reader = video.OpenReader();
@@ -283,7 +294,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
                 {
                     if (t > lastMarked && track.Live != null)
                     {
-                        track.Live.Step(small, grid);
+                        track.Live.Step(small, grid, t);
                         probabilities[id] = track.Live.Probability;
                     }
                     else if (track.Stored(t) is { } stored) probabilities[id] = stored;

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Roto.Vision.Learned;
+
+namespace Roto.Core.Engines;
+
+/// <summary>
+/// Which engines this process serves: the learned ones (SAM for clicks and tracking corrections, saliency for
+/// reference subjects) when their networks load from the models folder, otherwise the classical ones. Decided once,
+/// at start; a missing, truncated or foreign model file is a log line naming it, never a failed start.
+/// </summary>
+public sealed class EngineCatalog : IDisposable
+{
+    public EngineCatalog(IOptions<RotoOptions> options, ILogger<EngineCatalog> log)
+    {
+        var o = options.Value.Models;
+        ModelsDir = Vision.Learned.ModelsDir.Resolve(o.Dir);
+        var defaults = SamModelFiles.In(ModelsDir);
+        var files = new SamModelFiles(o.Encoder ?? defaults.Encoder, o.Decoder ?? defaults.Decoder, o.Saliency ?? defaults.Saliency);
+        if (string.Equals(o.Engine, "classical", StringComparison.OrdinalIgnoreCase))
+        {
+            Reason = "Roto:Models:Engine is classical";
+        }
+        else
+        {
+            try
+            {
+                Models = SamModels.Load(files);
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+            {
+                Reason = e.Message;
+            }
+        }
+        if (Models != null)
+            log.LogInformation("Engines: learned (SAM click segmenter, SAM-corrected tracking, saliency subjects) from {Encoder}, {Decoder}, {Saliency}",
+                files.Encoder, files.Decoder, files.Saliency);
+        else
+            log.LogWarning("Engines: classical (feature-graph click segmenter, flow tracking, GrabCut subjects): {Reason}. Run scripts/models.sh or set Roto:Models:Dir to serve the learned engines", Reason);
+    }
+
+    /// <summary>The learned engines' networks, or null when the classical engines are served.</summary>
+    public SamModels? Models { get; }
+
+    /// <summary>Why the classical engines are served, or null.</summary>
+    public string? Reason { get; }
+
+    public string ModelsDir { get; }
+
+    /// <summary>What /health reports.</summary>
+    public EngineReport Report => Models != null
+        ? new EngineReport("learned", "sam", "flow+sam", "saliency", null)
+        : new EngineReport("classical", "feature-graph", "flow", "grabcut", Reason);
+
+    public void Dispose() => Models?.Dispose();
+}
+
+/// <summary>The engines a process serves, by job.</summary>
+public sealed record EngineReport(string Kind, string Segmenter, string Tracker, string Subjects, string? Reason);

@@ -1,0 +1,341 @@
+using System.Runtime.InteropServices;
+using OpenCvSharp;
+using Roto.Vision.Segmentation;
+
+namespace Roto.Vision.Learned;
+
+/// <summary>
+/// Click to mask with SAM: the frame is encoded once (cached per frame), and each click runs only the decoder with
+/// every point of the element and the previous mask's logits as <c>mask_input</c>, so a correction refines the mask
+/// it corrects. The first click's mask is chosen among the decoder's candidates by its own IoU estimate, its
+/// stability and its agreement with the salient region under the click, which tells a whole element from one of its
+/// parts better than the estimate alone. Corrections replay in order and, by default, stay monotone and local.
+/// Thread-safe.
+/// </summary>
+public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? options = null) : IClickSegmenter
+{
+    private readonly SamSegmenterOptions _options = options ?? new SamSegmenterOptions();
+    private readonly FrameStateCache _cache = new((options ?? new SamSegmenterOptions()).CachedFrames);
+
+    /// <summary>Frames whose embedding is cached (for tests and diagnostics).</summary>
+    public int CachedFrameCount => _cache.Count;
+
+    public void Load()
+    {
+        using var frame = new Mat(144, 256, MatType.CV_8UC3, new Scalar(90, 120, 60));
+        Cv2.Circle(frame, new Point(128, 72), 40, new Scalar(40, 60, 200), -1);
+        using var mask = Segment(new SegmentRequest(frame, [new Click(0.5, 0.5)], null));
+    }
+
+    public void Prepare(Mat frame, string cacheKey) => State(frame, cacheKey);
+
+    public Mat Segment(SegmentRequest request)
+    {
+        var frame = request.Frame;
+        if (!request.Clicks.Any(c => c.Include)) return new Mat(frame.Rows, frame.Cols, MatType.CV_8UC1, Scalar.All(0));
+        var state = State(frame, request.CacheKey);
+        Step? step = null;
+        for (var k = 1; k <= request.Clicks.Count; k++)
+        {
+            var prefix = request.Clicks.Take(k).ToList();
+            var key = string.Join(';', prefix.Select(c => FormattableString.Invariant($"{c.X:0.0000},{c.Y:0.0000}{(c.Include ? '+' : '-')}")));
+            lock (state.Memo)
+                if (state.Memo.TryGetValue(key, out var memo)) { step = memo; continue; }
+            step = Next(state, prefix, step);
+            lock (state.Memo) state.Memo[key] = step;
+        }
+        using var work = ToMat(step!.Mask, state.WorkSize);
+        var full = new Mat();
+        if (state.WorkSize == frame.Size()) { work.CopyTo(full); return full; }
+        Cv2.Resize(work, full, frame.Size(), 0, 0, InterpolationFlags.Linear);
+        Cv2.Threshold(full, full, 127, 255, ThresholdTypes.Binary);
+        return full;
+    }
+
+    /// <summary>The mask after one more click, at working size, with the logits the next click refines.</summary>
+    private sealed record Step(byte[] Mask, float[]? LowRes);
+
+    private Step Next(FrameState state, List<Click> prefix, Step? previous)
+    {
+        var last = prefix[^1];
+        var includes = prefix.Count(c => c.Include);
+        if (includes == 0) return new Step(new byte[state.WorkSize.Width * state.WorkSize.Height], null);
+        var points = prefix.Select(c => Point(c, state)).ToList();
+        var hasMask = previous?.LowRes != null && previous.Mask.Any(b => b != 0);
+        var candidates = models.Decoder.Decode(state.Embedding, points, hasMask ? previous!.LowRes : null, state.WorkSize);
+        // The export returns one mask a prompt; a correction also gets the mask of its points alone, which can leave
+        // an earlier mistake that mask_input would carry on.
+        if (hasMask && _options.FreshCandidate) candidates.AddRange(models.Decoder.Decode(state.Embedding, points, null, state.WorkSize));
+        try
+        {
+            if (!hasMask) return First(state, prefix, points, candidates);
+            // Among the masks that honour the click, the one that changes the selection least: a correction fixes one
+            // thing, and the decoder's own estimate favours whole objects over the element it was shown.
+            var scored = candidates.Select(c => (Candidate: c, Mask: Bytes(c, state.WorkSize))).ToList();
+            var (chosen, mask) = scored.OrderByDescending(c => Fits(c.Candidate, last, state) ? 1 : 0)
+                .ThenByDescending(c => _options.ClosestCorrection ? Iou(c.Mask, previous!.Mask) : c.Candidate.PredictedIou).First();
+            if (_options.Corrections == "monotone" || (_options.Corrections == "guarded" && !StaysLocal(state, previous!.Mask, mask, last)))
+                mask = Monotone(state, previous!.Mask, mask, last, prefix);
+            return new Step(mask, chosen.LowRes);
+        }
+        finally
+        {
+            foreach (var c in candidates) c.Dispose();
+        }
+    }
+
+    /// <summary>The first include click: the candidate that scores best as a whole element.</summary>
+    private Step First(FrameState state, List<Click> prefix, List<PromptPoint> points, List<SamCandidate> candidates)
+    {
+        var click = prefix.Last(c => c.Include);
+        int cx = Col(click, state), cy = Row(click, state);
+        using var salient = SalientRegion(state, cx, cy);
+        var extra = new List<SamCandidate>();
+        try
+        {
+            if (_options.SalientCandidate && salient != null && Cv2.CountNonZero(salient) > 0)
+            {
+                var box = Cv2.BoundingRect(salient);
+                var inverse = 1f / state.WorkScale;
+                var boxed = points.Concat([
+                    new PromptPoint(box.Left * inverse, box.Top * inverse, 2),
+                    new PromptPoint(box.Right * inverse, box.Bottom * inverse, 3)]).ToList();
+                extra.AddRange(models.Decoder.Decode(state.Embedding, boxed, null, state.WorkSize).Take(1));
+            }
+            SamCandidate? best = null;
+            var bestScore = double.MinValue;
+            foreach (var candidate in candidates.Concat(extra))
+            {
+                using var mask = candidate.Binary();
+                if (mask.At<byte>(cy, cx) == 0) continue;
+                var agreement = salient == null ? 0 : Iou(mask, salient);
+                var score = _options.PredictedIouWeight * candidate.PredictedIou + _options.StabilityWeight * candidate.Stability()
+                    + _options.SaliencyWeight * agreement;
+                if (score > bestScore) { bestScore = score; best = candidate; }
+            }
+            best ??= candidates.OrderByDescending(c => c.PredictedIou).First();
+            return new Step(Bytes(best, state.WorkSize), best.LowRes);
+        }
+        finally
+        {
+            foreach (var c in extra) c.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The salient region connected to the click, or null where the click is not on a salient pixel (then saliency
+    /// says nothing about this element).
+    /// </summary>
+    private static Mat? SalientRegion(FrameState state, int cx, int cy)
+    {
+        if (state.Salient[cy * state.WorkSize.Width + cx] == 0) return null;
+        using var binary = ToMat(state.Salient, state.WorkSize);
+        using var labels = new Mat();
+        Cv2.ConnectedComponents(binary, labels, PixelConnectivity.Connectivity8);
+        var region = new Mat();
+        Cv2.Compare(labels, Scalar.All(labels.At<int>(cy, cx)), region, CmpTypes.EQ);
+        return region;
+    }
+
+    /// <summary>
+    /// A correction may only add (include) or take away (exclude), and only the region connected to its click: a
+    /// person who fixes one part does not expect another part to change.
+    /// </summary>
+    private byte[] Monotone(FrameState state, byte[] previous, byte[] proposed, Click last, List<Click> prefix)
+    {
+        int w = state.WorkSize.Width, h = state.WorkSize.Height;
+        int cx = Col(last, state), cy = Row(last, state);
+        var at = cy * w + cx;
+        var next = (byte[])previous.Clone();
+        var within = Reach(previous, cx, cy, last.Include, w, h);
+        if (last.Include)
+        {
+            var added = new byte[previous.Length];
+            for (var i = 0; i < added.Length; i++) added[i] = proposed[i] != 0 && previous[i] == 0 && within[i] != 0 ? (byte)255 : (byte)0;
+            added[at] = 255;
+            var ids = Components(added, w, h);
+            // The new region joins with what of it touches the click's component, plus what the refined mask keeps.
+            for (var i = 0; i < next.Length; i++) if (ids[i] == ids[at]) next[i] = 255;
+            return next;
+        }
+        var dropped = new byte[previous.Length];
+        for (var i = 0; i < dropped.Length; i++) dropped[i] = previous[i] != 0 && proposed[i] == 0 && within[i] != 0 ? (byte)255 : (byte)0;
+        if (previous[at] != 0) dropped[at] = 255;
+        var droppedIds = Components(dropped, w, h);
+        for (var i = 0; i < next.Length; i++) if (droppedIds[at] > 0 && droppedIds[i] == droppedIds[at]) next[i] = 0;
+        // Only what stays connected to an include click remains.
+        var keptIds = Components(next, w, h);
+        var keep = prefix.Where(c => c.Include).Select(c => keptIds[Row(c, state) * w + Col(c, state)]).Where(i => i > 0).ToHashSet();
+        for (var i = 0; i < next.Length; i++) next[i] = keep.Contains(keptIds[i]) ? (byte)255 : (byte)0;
+        return next;
+    }
+
+    /// <summary>
+    /// Whether the decoder's refined mask changes the selection mostly near the click: what it drops or adds beyond
+    /// the click's reach stays under a share of the selection. Then it is taken whole, edges refined everywhere;
+    /// otherwise the correction falls back to its local, monotone form.
+    /// </summary>
+    private bool StaysLocal(FrameState state, byte[] previous, byte[] proposed, Click last)
+    {
+        int w = state.WorkSize.Width, h = state.WorkSize.Height;
+        var within = Reach(previous, Col(last, state), Row(last, state), last.Include, w, h);
+        int area = 0, lost = 0, gained = 0;
+        for (var i = 0; i < previous.Length; i++)
+        {
+            if (previous[i] != 0) area++;
+            if (within[i] != 0) continue;
+            if (previous[i] != 0 && proposed[i] == 0) lost++;
+            else if (previous[i] == 0 && proposed[i] != 0) gained++;
+        }
+        return lost <= _options.FarChange * area && gained <= _options.FarChange * area;
+    }
+
+    /// <summary>
+    /// Where a correction may act: within a share of the selection's extent (its bounding-box diagonal) from the click
+    /// and within a multiple of the click's gap to the selection's edge, plus a margin. A click on a small missed part
+    /// cannot then flood the frame, and a click on a small leak cannot take half the element with it.
+    /// </summary>
+    private byte[] Reach(byte[] previous, int x, int y, bool include, int w, int h)
+    {
+        using var selection = ToMat(previous, new Size(w, h));
+        var box = Cv2.BoundingRect(selection);
+        var extent = _options.Reach * Math.Sqrt((double)box.Width * box.Width + (double)box.Height * box.Height);
+        using var from = new Mat();
+        if (include) Cv2.BitwiseNot(selection, from); else selection.CopyTo(from);
+        using var distance = new Mat();
+        Cv2.DistanceTransform(from, distance, DistanceTypes.L2, DistanceTransformMasks.Mask5);
+        var gap = distance.At<float>(y, x);
+        var radius = (int)Math.Ceiling((_options.GapReach > 0 ? Math.Min(extent, _options.GapReach * gap) : extent) + 0.02 * w);
+        using var disc = new Mat(h, w, MatType.CV_8UC1, Scalar.All(0));
+        Cv2.Circle(disc, new Point(x, y), radius, Scalar.All(255), -1);
+        var bytes = new byte[w * h];
+        Marshal.Copy(disc.Data, bytes, 0, bytes.Length);
+        return bytes;
+    }
+
+    private static bool Fits(SamCandidate candidate, Click click, FrameState state) =>
+        (candidate.Logits.At<float>(Row(click, state), Col(click, state)) > 0) == click.Include;
+
+    private FrameState State(Mat frame, string? key)
+    {
+        if (key != null && _cache.TryGet(key, out var cached) && cached.FrameSize == frame.Size()) return cached;
+        var scale = Math.Min(1.0, _options.DecodeSide / (double)Math.Max(frame.Width, frame.Height));
+        var work = new Size(Math.Max(1, (int)Math.Round(frame.Width * scale)), Math.Max(1, (int)Math.Round(frame.Height * scale)));
+        var embedding = models.Encoder.Encode(frame);
+        using var saliency = models.Saliency.Predict(frame, work);
+        using var salient = new Mat();
+        Cv2.Threshold(saliency, salient, 0.5, 255, ThresholdTypes.Binary);
+        salient.ConvertTo(salient, MatType.CV_8UC1);
+        var salientBytes = new byte[work.Width * work.Height];
+        Marshal.Copy(salient.Data, salientBytes, 0, salientBytes.Length);
+        var state = new FrameState(embedding, salientBytes, frame.Size(), work);
+        if (key != null) _cache.Put(key, state);
+        return state;
+    }
+
+    private static PromptPoint Point(Click c, FrameState state) =>
+        new((float)(c.X * state.FrameSize.Width), (float)(c.Y * state.FrameSize.Height), c.Include ? 1 : 0);
+
+    private static int Col(Click c, FrameState state) => Math.Clamp((int)(c.X * state.WorkSize.Width), 0, state.WorkSize.Width - 1);
+    private static int Row(Click c, FrameState state) => Math.Clamp((int)(c.Y * state.WorkSize.Height), 0, state.WorkSize.Height - 1);
+
+    private static byte[] Bytes(SamCandidate candidate, Size size)
+    {
+        using var mask = candidate.Binary();
+        var bytes = new byte[size.Width * size.Height];
+        Marshal.Copy(mask.Data, bytes, 0, bytes.Length);
+        return bytes;
+    }
+
+    private static Mat ToMat(byte[] mask, Size size)
+    {
+        var mat = new Mat(size.Height, size.Width, MatType.CV_8UC1);
+        Marshal.Copy(mask, 0, mat.Data, mask.Length);
+        return mat;
+    }
+
+    private static int[] Components(byte[] mask, int w, int h)
+    {
+        using var mat = ToMat(mask, new Size(w, h));
+        using var labels = new Mat();
+        Cv2.ConnectedComponents(mat, labels, PixelConnectivity.Connectivity8);
+        var ids = new int[w * h];
+        Marshal.Copy(labels.Data, ids, 0, ids.Length);
+        return ids;
+    }
+
+    private static double Iou(byte[] a, byte[] b)
+    {
+        int inter = 0, union = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            bool x = a[i] != 0, y = b[i] != 0;
+            if (x && y) inter++;
+            if (x || y) union++;
+        }
+        return union == 0 ? 0 : inter / (double)union;
+    }
+
+    private static double Iou(Mat a, Mat b)
+    {
+        using var inter = new Mat();
+        using var union = new Mat();
+        Cv2.BitwiseAnd(a, b, inter);
+        Cv2.BitwiseOr(a, b, union);
+        var u = Cv2.CountNonZero(union);
+        return u == 0 ? 0 : Cv2.CountNonZero(inter) / (double)u;
+    }
+
+    /// <summary>What a frame needs for its clicks: its embedding, its salient pixels and the memoised click prefixes.</summary>
+    private sealed class FrameState(SamEmbedding embedding, byte[] salient, Size frameSize, Size workSize)
+    {
+        public SamEmbedding Embedding { get; } = embedding;
+        /// <summary>255 where the saliency network sees the image's subject, at working size.</summary>
+        public byte[] Salient { get; } = salient;
+        public Size FrameSize { get; } = frameSize;
+        public Size WorkSize { get; } = workSize;
+        public float WorkScale => WorkSize.Width / (float)FrameSize.Width;
+        public Dictionary<string, Step> Memo { get; } = [];
+    }
+
+    /// <summary>The most recently clicked frames' states; losing one costs an encoder pass.</summary>
+    private sealed class FrameStateCache(int capacity)
+    {
+        private readonly LinkedList<(string Key, FrameState State)> _order = new();
+        private readonly Dictionary<string, LinkedListNode<(string Key, FrameState State)>> _byKey = [];
+        private readonly Lock _lock = new();
+
+        public int Count { get { lock (_lock) return _byKey.Count; } }
+
+        public bool TryGet(string key, out FrameState state)
+        {
+            lock (_lock)
+            {
+                if (_byKey.TryGetValue(key, out var node))
+                {
+                    _order.Remove(node);
+                    _order.AddFirst(node);
+                    state = node.Value.State;
+                    return true;
+                }
+            }
+            state = null!;
+            return false;
+        }
+
+        public void Put(string key, FrameState state)
+        {
+            lock (_lock)
+            {
+                if (_byKey.Remove(key, out var old)) _order.Remove(old);
+                _byKey[key] = _order.AddFirst((key, state));
+                while (_byKey.Count > Math.Max(1, capacity))
+                {
+                    var last = _order.Last!;
+                    _order.RemoveLast();
+                    _byKey.Remove(last.Value.Key);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using OpenCvSharp;
+
+namespace Roto.Vision.Learned;
+
+/// <summary>A prompt point in frame pixels. Label: 1 include, 0 exclude, 2/3 the top-left/bottom-right corner of a box.</summary>
+public readonly record struct PromptPoint(float X, float Y, int Label);
+
+/// <summary>One mask the decoder proposes: logits at the requested size, SAM's 256×256 logits, and its own IoU estimate.</summary>
+public sealed class SamCandidate(Mat logits, float[] lowRes, float predictedIou) : IDisposable
+{
+    /// <summary>CV_32FC1 logits at the requested output size; the element is where they are above 0.</summary>
+    public Mat Logits { get; } = logits;
+    /// <summary>256×256 logits, the decoder's <c>mask_input</c> for a refinement of this mask.</summary>
+    public float[] LowRes { get; } = lowRes;
+    public float PredictedIou { get; } = predictedIou;
+
+    /// <summary>The mask: CV_8UC1, 255 where the logits are above <paramref name="threshold"/>; the caller disposes it.</summary>
+    public Mat Binary(float threshold = 0)
+    {
+        var mask = new Mat();
+        Cv2.Threshold(Logits, mask, threshold, 255, ThresholdTypes.Binary);
+        mask.ConvertTo(mask, MatType.CV_8UC1);
+        return mask;
+    }
+
+    /// <summary>
+    /// How little the mask moves when its threshold moves by ±<paramref name="offset"/> logits: the IoU of the two
+    /// masks. SAM's automatic mask generator keeps masks by this; a part whose edge the network is unsure of scores low.
+    /// </summary>
+    public double Stability(float offset = 1f)
+    {
+        using var high = new Mat();
+        using var low = new Mat();
+        Cv2.Threshold(Logits, high, offset, 1, ThresholdTypes.Binary);
+        Cv2.Threshold(Logits, low, -offset, 1, ThresholdTypes.Binary);
+        var union = Cv2.CountNonZero(low);
+        return union == 0 ? 0 : Cv2.CountNonZero(high) / (double)union;
+    }
+
+    public void Dispose() => Logits.Dispose();
+}
+
+/// <summary>
+/// SAM's prompt encoder and mask decoder as the official ONNX export has them (inputs image_embeddings, point_coords,
+/// point_labels, mask_input, has_mask_input, orig_im_size; outputs masks, iou_predictions, low_res_masks). A call
+/// costs tens of milliseconds on a CPU, so every click runs it. Thread-safe.
+/// </summary>
+public sealed class SamDecoder : IDisposable
+{
+    public const int LowResSide = 256;
+    private readonly InferenceSession _session;
+
+    public SamDecoder(string path, int threads = 0)
+    {
+        _session = OnnxSessions.Open(path, threads);
+        OnnxSessions.RequireInput(_session, "image_embeddings", 4, path);
+        OnnxSessions.RequireInput(_session, "point_coords", 3, path);
+        OnnxSessions.RequireInput(_session, "mask_input", 4, path);
+    }
+
+    /// <param name="embedding">The frame's embedding.</param>
+    /// <param name="points">Points in frame pixels; without a box, SAM's padding point is added.</param>
+    /// <param name="maskInput">256×256 logits of an earlier mask to refine, or null.</param>
+    /// <param name="outputSize">The size of the returned logits, of the frame's aspect (the frame size or a smaller working size).</param>
+    /// <returns>Every mask the export returns (one, or three to four), best first by the decoder's own estimate.</returns>
+    public List<SamCandidate> Decode(SamEmbedding embedding, IReadOnlyList<PromptPoint> points, float[]? maskInput, Size outputSize)
+    {
+        var hasBox = points.Any(p => p.Label is 2 or 3);
+        var count = points.Count + (hasBox ? 0 : 1);
+        var coords = new float[count * 2];
+        var labels = new float[count];
+        for (var i = 0; i < points.Count; i++)
+        {
+            coords[2 * i] = points[i].X * embedding.Scale;
+            coords[2 * i + 1] = points[i].Y * embedding.Scale;
+            labels[i] = points[i].Label;
+        }
+        if (!hasBox) labels[count - 1] = -1;
+
+        var inputs = new List<NamedOnnxValue>
+        {
+            NamedOnnxValue.CreateFromTensor("image_embeddings", new DenseTensor<float>(embedding.Data, [1, 256, 64, 64])),
+            NamedOnnxValue.CreateFromTensor("point_coords", new DenseTensor<float>(coords, [1, count, 2])),
+            NamedOnnxValue.CreateFromTensor("point_labels", new DenseTensor<float>(labels, [1, count])),
+            NamedOnnxValue.CreateFromTensor("mask_input", new DenseTensor<float>(maskInput ?? new float[LowResSide * LowResSide], [1, 1, LowResSide, LowResSide])),
+            NamedOnnxValue.CreateFromTensor("has_mask_input", new DenseTensor<float>(new[] { maskInput == null ? 0f : 1f }, [1])),
+            NamedOnnxValue.CreateFromTensor("orig_im_size", new DenseTensor<float>(new float[] { outputSize.Height, outputSize.Width }, [2])),
+        };
+        using var results = _session.Run(inputs);
+        var masks = Dense(results.First(r => r.Name == "masks").AsTensor<float>());
+        var scores = Dense(results.First(r => r.Name == "iou_predictions").AsTensor<float>());
+        var lowRes = Dense(results.First(r => r.Name == "low_res_masks").AsTensor<float>());
+
+        var plane = outputSize.Width * outputSize.Height;
+        var n = masks.Length / plane;
+        var candidates = new List<SamCandidate>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var logits = new Mat(outputSize.Height, outputSize.Width, MatType.CV_32FC1);
+            Marshal.Copy(masks, i * plane, logits.Data, plane);
+            var low = lowRes.AsSpan(i * LowResSide * LowResSide, LowResSide * LowResSide).ToArray();
+            candidates.Add(new SamCandidate(logits, low, i < scores.Length ? scores[i] : 0));
+        }
+        return candidates;
+    }
+
+    private static float[] Dense(Tensor<float> tensor) => tensor is DenseTensor<float> dense ? dense.Buffer.ToArray() : [.. tensor];
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,48 @@
+namespace Roto.Vision.Learned;
+
+/// <summary>Settings of <see cref="SamClickSegmenter"/>; the defaults are the measured best (docs/benchmarks.md, Selection).</summary>
+public sealed record SamSegmenterOptions
+{
+    /// <summary>Frames whose embedding is kept per process (about 4 MB each), least recently used out first.</summary>
+    public int CachedFrames { get; init; } = 24;
+
+    /// <summary>Weight of the decoder's own IoU estimate in the first click's choice among its candidates.</summary>
+    public double PredictedIouWeight { get; init; } = 1;
+
+    /// <summary>Weight of the stability score (how little a mask moves with its threshold).</summary>
+    public double StabilityWeight { get; init; } = 1;
+
+    /// <summary>Weight of the agreement (IoU) with the salient region under the click.</summary>
+    public double SaliencyWeight { get; init; } = 2;
+
+    /// <summary>Whether the salient region under the first click, refined by the decoder with its box, competes as a candidate.</summary>
+    public bool SalientCandidate { get; init; } = true;
+
+    /// <summary>
+    /// Corrections: "guarded" (the decoder's refined mask when it changes the selection mostly near the click, else
+    /// "monotone"), "monotone" (an include click only adds the region it lands in, an exclude click only takes away)
+    /// or "raw" (the decoder's mask for all clicks as it is).
+    /// </summary>
+    public string Corrections { get; init; } = "guarded";
+
+    /// <summary>Whether a correction takes the decoder's candidate closest to the previous mask (else its own best estimate).</summary>
+    public bool ClosestCorrection { get; init; } = true;
+
+    /// <summary>Whether a correction also considers the decoder's mask for its points without the previous mask.</summary>
+    public bool FreshCandidate { get; init; }
+
+    /// <summary>With "guarded" corrections: the share of the selection that the refined mask may drop or add beyond the click's reach and still be taken whole.</summary>
+    public double FarChange { get; init; } = 0.1;
+
+    /// <summary>How far a correction may reach from its click, as a share of the selection's bounding-box diagonal; 0 = no limit.</summary>
+    public double Reach { get; init; } = 0.5;
+
+    /// <summary>How far a correction may reach, as a multiple of its click's distance to the selection's edge; 0 = no such limit.</summary>
+    public double GapReach { get; init; } = 3;
+
+    /// <summary>The longest side at which masks are decoded; larger frames are decoded smaller and scaled up.</summary>
+    public int DecodeSide { get; init; } = 1024;
+
+    public override string ToString() =>
+        $"iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}, closest {ClosestCorrection}), reach {Reach}, gap reach {GapReach}";
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using OpenCvSharp;
+using Roto.Vision.Propagation;
+
+namespace Roto.Vision.Learned;
+
+/// <summary>Settings of <see cref="SamTrackAnchor"/>.</summary>
+public sealed record SamTrackOptions
+{
+    /// <summary>Encoder time a preview may spend on corrections, in seconds; key frames are spaced to fit it.</summary>
+    public double PreviewBudgetSeconds { get; init; } = 8;
+
+    /// <summary>Frames between two corrected frames in a task's full-quality track (1 = every frame).</summary>
+    public int FullInterval { get; init; } = 2;
+
+    /// <summary>Least frames between two corrected frames in a preview.</summary>
+    public int MinPreviewInterval { get; init; } = 1;
+
+    /// <summary>Whether the tracked probability is given to the decoder as its <c>mask_input</c>.</summary>
+    public bool MaskPrompt { get; init; } = true;
+
+    /// <summary>A correction that agrees with the track less than this (IoU) is taken as the decoder losing the element, and left out.</summary>
+    public double MinAgreement { get; init; } = 0.4;
+
+    /// <summary>How much the box prompt is widened beyond the tracked mask's box, as a share of its size.</summary>
+    public double BoxPadding { get; init; }
+
+    public override string ToString() =>
+        $"preview budget {PreviewBudgetSeconds} s, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, box padding {BoxPadding}";
+}
+
+/// <summary>
+/// Corrects the motion tracker's mask on key frames with SAM: the frame is encoded and the decoder is prompted with
+/// the tracked mask's box, its most interior point and the mask itself, so it redraws the element's outline from the
+/// image instead of from the warped past. In a preview the key frames are spaced so the encoder passes fit a time
+/// budget (one pass's cost is measured at load); a task corrects every few frames.
+/// </summary>
+public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = null) : ITrackAnchor
+{
+    /// <summary>The motion tracker's working width when SAM corrects it: the encoder sees the working frames, and 320 pixels is too coarse for it.</summary>
+    public const int WorkingWidth = 640;
+
+    private readonly SamTrackOptions _options = options ?? new SamTrackOptions();
+    private double _secondsPerEncode = 0.6;
+
+    public SamTrackOptions Options => _options;
+
+    /// <summary>Seconds one encoder pass took when last measured (at <see cref="Load"/>).</summary>
+    public double SecondsPerEncode => _secondsPerEncode;
+
+    /// <summary>Runs the encoder twice on a drawn frame and keeps the second pass's time, which the preview's key frames are planned by.</summary>
+    public void Load()
+    {
+        using var frame = new Mat(360, 640, MatType.CV_8UC3, new Scalar(90, 120, 60));
+        models.Encoder.Encode(frame);
+        var watch = Stopwatch.StartNew();
+        models.Encoder.Encode(frame);
+        _secondsPerEncode = watch.Elapsed.TotalSeconds;
+    }
+
+    public IAnchorRun Begin(int frameCount, Size workingSize, TrackingEffort effort)
+    {
+        var interval = effort == TrackingEffort.Full
+            ? Math.Max(1, _options.FullInterval)
+            : Math.Max(_options.MinPreviewInterval, (int)Math.Ceiling(frameCount / Math.Max(1, _options.PreviewBudgetSeconds / _secondsPerEncode)));
+        return new Run(models, _options, interval);
+    }
+
+    private sealed class Run(SamModels models, SamTrackOptions options, int interval) : IAnchorRun
+    {
+        // Both directions of a gap and every element visit the same key frames: each is encoded once while it is
+        // among the last few (about 4 MB each; the streamed frames are visited once, all elements in a row).
+        private const int Kept = 24;
+        private readonly Dictionary<int, SamEmbedding> _embeddings = [];
+        private readonly Queue<int> _order = new();
+        private readonly Lock _lock = new();
+
+        public int Interval => interval;
+
+        public bool Anchors(int frameIndex) => frameIndex % interval == 0;
+
+        public Mat? Correct(int frameIndex, Mat frame, Mat probability)
+        {
+            using var binary = new Mat();
+            Cv2.Threshold(probability, binary, 0.5, 255, ThresholdTypes.Binary);
+            binary.ConvertTo(binary, MatType.CV_8UC1);
+            var area = Cv2.CountNonZero(binary);
+            if (area < 16) return null;
+            var box = Cv2.BoundingRect(binary);
+            var pad = (int)(options.BoxPadding * Math.Max(box.Width, box.Height));
+            box = new Rect(box.X - pad, box.Y - pad, box.Width + 2 * pad, box.Height + 2 * pad).Intersect(new Rect(0, 0, frame.Cols, frame.Rows));
+            var inner = Interior(binary);
+
+            SamEmbedding embedding;
+            lock (_lock)
+                if (!_embeddings.TryGetValue(frameIndex, out embedding!))
+                {
+                    _embeddings[frameIndex] = embedding = models.Encoder.Encode(frame);
+                    _order.Enqueue(frameIndex);
+                    if (_order.Count > Kept) _embeddings.Remove(_order.Dequeue());
+                }
+
+            var points = new List<PromptPoint>
+            {
+                new(inner.X + 0.5f, inner.Y + 0.5f, 1),
+                new(box.Left, box.Top, 2),
+                new(box.Right, box.Bottom, 3),
+            };
+            var maskInput = options.MaskPrompt ? LowResPrompt(probability, embedding) : null;
+            var candidates = models.Decoder.Decode(embedding, points, maskInput, frame.Size());
+            try
+            {
+                using var mask = candidates[0].Binary();
+                if (Iou(mask, binary) < options.MinAgreement) return null;
+                var corrected = new Mat();
+                mask.ConvertTo(corrected, MatType.CV_32FC1, 1.0 / 255);
+                return corrected;
+            }
+            finally
+            {
+                foreach (var c in candidates) c.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// The probability as SAM's 256×256 mask prompt: the frame occupies the grid's top-left part in the encoder's
+        /// padded square, and the logits are a steep ramp around one half, as the decoder's own are.
+        /// </summary>
+        private static float[] LowResPrompt(Mat probability, SamEmbedding embedding)
+        {
+            const int side = SamDecoder.LowResSide;
+            var scale = side / (double)Math.Max(probability.Cols, probability.Rows);
+            var size = new Size(Math.Max(1, (int)Math.Round(probability.Cols * scale)), Math.Max(1, (int)Math.Round(probability.Rows * scale)));
+            using var small = new Mat();
+            Cv2.Resize(probability, small, size, 0, 0, InterpolationFlags.Area);
+            var prompt = new float[side * side];
+            Array.Fill(prompt, -20f);
+            var row = new float[size.Width];
+            for (var y = 0; y < size.Height; y++)
+            {
+                Marshal.Copy(small.Data + y * size.Width * sizeof(float), row, 0, size.Width);
+                for (var x = 0; x < size.Width; x++) prompt[y * side + x] = (row[x] - 0.5f) * 40f;
+            }
+            return prompt;
+        }
+
+        private static Point Interior(Mat binary)
+        {
+            using var distance = new Mat();
+            Cv2.DistanceTransform(binary, distance, DistanceTypes.L2, DistanceTransformMasks.Mask5);
+            Cv2.MinMaxLoc(distance, out _, out _, out _, out Point at);
+            return at;
+        }
+
+        private static double Iou(Mat a, Mat b)
+        {
+            using var inter = new Mat();
+            using var union = new Mat();
+            Cv2.BitwiseAnd(a, b, inter);
+            Cv2.BitwiseOr(a, b, union);
+            var u = Cv2.CountNonZero(union);
+            return u == 0 ? 0 : Cv2.CountNonZero(inter) / (double)u;
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _embeddings.Clear();
+                _order.Clear();
+            }
+        }
+    }
+}

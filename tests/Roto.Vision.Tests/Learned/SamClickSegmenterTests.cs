@@ -1,0 +1,95 @@
+using OpenCvSharp;
+using Roto.Vision.Learned;
+using static Roto.Vision.Tests.Segmentation.SegmenterFixture;
+
+namespace Roto.Vision.Tests.Learned;
+
+public sealed class SamClickSegmenterTests(LearnedModelsFixture fixture) : IClassFixture<LearnedModelsFixture>
+{
+    private readonly SamClickSegmenter _segmenter = new(fixture.Models);
+
+    [Theory]
+    [InlineData("blackswan")]
+    [InlineData("camel")]
+    public void One_click_on_a_real_frame_selects_the_element(string sequence)
+    {
+        using var frame = Frame(sequence);
+        using var truth = Truth(sequence);
+        var click = Interior(truth);
+
+        using var mask = _segmenter.Segment(new SegmentRequest(frame, [click], $"test/{sequence}"));
+
+        var iou = Iou(mask, truth);
+        Assert.True(iou >= 0.7, $"IoU with the ground truth after one click is {iou:0.000}");
+        Assert.Equal(frame.Size(), mask.Size());
+        Assert.Equal(255, At(mask, click));
+    }
+
+    [Fact]
+    public void A_frame_is_encoded_once_and_later_clicks_reuse_it()
+    {
+        var segmenter = new SamClickSegmenter(fixture.Models);
+        using var frame = Frame("dog");
+        using var truth = Truth("dog");
+        var click = Interior(truth);
+
+        segmenter.Prepare(frame, "session/0");
+        using var first = segmenter.Segment(new SegmentRequest(frame, [click], "session/0"));
+        using var second = segmenter.Segment(new SegmentRequest(frame, [click, new Click(0.1, 0.1, Include: false)], "session/0"));
+
+        Assert.Equal(1, segmenter.CachedFrameCount);
+        Assert.True(Iou(first, truth) >= 0.6, $"IoU {Iou(first, truth):0.000}");
+    }
+
+    [Fact]
+    public void An_exclude_point_takes_its_part_away_and_leaves_the_rest()
+    {
+        using var frame = Frame("blackswan");
+        using var truth = Truth("blackswan");
+        var include = Interior(truth);
+        using var before = _segmenter.Segment(new SegmentRequest(frame, [include], "test/exclude"));
+        // A point inside the selection, away from the include point: the swan's head and neck lie left of its body.
+        using var inside = before.Clone();
+        Cv2.Circle(inside, new Point(include.X * frame.Width, include.Y * frame.Height), frame.Width / 8, Scalar.All(0), -1);
+        var exclude = Interior(inside, include: false);
+
+        using var after = _segmenter.Segment(new SegmentRequest(frame, [include, exclude], "test/exclude"));
+
+        Assert.Equal(0, At(after, exclude));
+        Assert.Equal(255, At(after, include));
+        var kept = Cv2.CountNonZero(after) / (double)Cv2.CountNonZero(before);
+        Assert.InRange(kept, 0.2, 0.98);
+        using var added = new Mat();
+        using var notBefore = new Mat();
+        Cv2.BitwiseNot(before, notBefore);
+        Cv2.BitwiseAnd(after, notBefore, added);
+        Assert.True(Cv2.CountNonZero(added) < 0.02 * Cv2.CountNonZero(before), "an exclude point added pixels");
+    }
+
+    [Fact]
+    public void Without_include_points_the_mask_is_empty()
+    {
+        using var frame = Frame("dog");
+        using var mask = _segmenter.Segment(new SegmentRequest(frame, [new Click(0.4, 0.3, Include: false)], "test/none"));
+        Assert.Equal(0, Cv2.CountNonZero(mask));
+    }
+
+    [Fact]
+    public void A_correction_click_on_a_missed_part_adds_it_without_losing_the_rest()
+    {
+        using var frame = Frame("breakdance");
+        using var truth = Truth("breakdance");
+        var first = Interior(truth);
+        using var one = _segmenter.Segment(new SegmentRequest(frame, [first], "test/correction"));
+        using var missed = new Mat();
+        using var notOne = new Mat();
+        Cv2.BitwiseNot(one, notOne);
+        Cv2.BitwiseAnd(truth, notOne, missed);
+        var second = Interior(missed);
+
+        using var two = _segmenter.Segment(new SegmentRequest(frame, [first, second], "test/correction"));
+
+        Assert.Equal(255, At(two, second));
+        Assert.True(Iou(two, truth) > Iou(one, truth), $"IoU {Iou(one, truth):0.000} -> {Iou(two, truth):0.000}");
+    }
+}

@@ -1,0 +1,48 @@
+using OpenCvSharp;
+using Roto.Vision.Learned;
+using Roto.Vision.Propagation;
+using Roto.Vision.Tests.Propagation;
+using static Roto.Vision.Tests.Segmentation.SegmenterFixture;
+
+namespace Roto.Vision.Tests.Learned;
+
+public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFixture clip) : IClassFixture<LearnedModelsFixture>, IClassFixture<DavisClipFixture>
+{
+    [Fact]
+    public void The_corrected_track_follows_a_real_element_at_least_as_well_as_motion_alone()
+    {
+        var anchored = Track(new FlowColourPropagator { Anchor = new SamTrackAnchor(models.Models), WorkingWidth = SamTrackAnchor.WorkingWidth }, TrackingEffort.Full);
+        var plain = Track(new FlowColourPropagator(), TrackingEffort.Full);
+
+        Assert.True(anchored >= 0.85, $"mean IoU of the corrected track {anchored:0.000}");
+        Assert.True(anchored >= plain - 0.01, $"corrected {anchored:0.000} against motion alone {plain:0.000}");
+    }
+
+    [Fact]
+    public void A_preview_corrects_fewer_frames_than_a_task_to_fit_its_budget()
+    {
+        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { PreviewBudgetSeconds = 1, FullInterval = 1 });
+        anchor.Load();
+        using var preview = anchor.Begin(300, new Size(640, 360), TrackingEffort.Preview);
+        using var full = anchor.Begin(300, new Size(640, 360), TrackingEffort.Full);
+
+        var previewFrames = Enumerable.Range(0, 300).Count(preview.Anchors);
+        var fullFrames = Enumerable.Range(0, 300).Count(full.Anchors);
+        Assert.Equal(300, fullFrames);
+        Assert.InRange(previewFrames, 1, Math.Max(2, (int)Math.Ceiling(1 / anchor.SecondsPerEncode) + 1));
+    }
+
+    private double Track(FlowColourPropagator propagator, TrackingEffort effort)
+    {
+        using var first = clip.Truth(0);
+        using var mask = first.Threshold(127, 255, ThresholdTypes.Binary);
+        var ious = new List<double>();
+        propagator.Propagate(clip.Video, [new Keyframe(0, 1, mask)], (i, _, masks) =>
+        {
+            if (i == 0) return;
+            using var truth = clip.Truth(i);
+            ious.Add(Iou(masks[1], truth));
+        }, null, effort, CancellationToken.None);
+        return ious.Average();
+    }
+}
