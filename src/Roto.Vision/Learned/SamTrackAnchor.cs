@@ -17,6 +17,12 @@ public sealed record SamTrackOptions
     /// <summary>Least frames between two corrected frames in a preview.</summary>
     public int MinPreviewInterval { get; init; } = 1;
 
+    /// <summary>Seconds one encoder pass is taken to cost when planning a preview; 0 measures it at load (benchmarks fix it to compare runs on a busy machine).</summary>
+    public double SecondsPerEncode { get; init; }
+
+    /// <summary>A correction whose area is more than this many times the track's (or less than its inverse) is left out.</summary>
+    public double MaxAreaChange { get; init; } = 1.6;
+
     /// <summary>Whether the tracked probability is given to the decoder as its <c>mask_input</c>.</summary>
     public bool MaskPrompt { get; init; } = true;
 
@@ -27,7 +33,7 @@ public sealed record SamTrackOptions
     public double BoxPadding { get; init; }
 
     public override string ToString() =>
-        $"preview budget {PreviewBudgetSeconds} s, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, box padding {BoxPadding}";
+        $"preview budget {PreviewBudgetSeconds} s, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, max area change {MaxAreaChange}, seconds per encode {SecondsPerEncode}, box padding {BoxPadding}";
 }
 
 /// <summary>
@@ -52,6 +58,13 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     /// <summary>Runs the encoder twice on a drawn frame and keeps the second pass's time, which the preview's key frames are planned by.</summary>
     public void Load()
     {
+        if (_options.SecondsPerEncode > 0)
+        {
+            _secondsPerEncode = _options.SecondsPerEncode;
+            using var small = new Mat(64, 64, MatType.CV_8UC3, Scalar.All(0));
+            models.Encoder.Encode(small);
+            return;
+        }
         using var frame = new Mat(360, 640, MatType.CV_8UC3, new Scalar(90, 120, 60));
         models.Encoder.Encode(frame);
         var watch = Stopwatch.StartNew();
@@ -112,7 +125,8 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             try
             {
                 using var mask = candidates[0].Binary();
-                if (Iou(mask, binary) < options.MinAgreement) return null;
+                var ratio = Cv2.CountNonZero(mask) / (double)area;
+                if (Iou(mask, binary) < options.MinAgreement || ratio > options.MaxAreaChange || ratio < 1 / options.MaxAreaChange) return null;
                 var corrected = new Mat();
                 mask.ConvertTo(corrected, MatType.CV_32FC1, 1.0 / 255);
                 return corrected;

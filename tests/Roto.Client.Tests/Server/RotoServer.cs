@@ -23,6 +23,8 @@ public sealed class RotoServer : IDisposable
         Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("Roto:DataDir", DataDir);
+            // The client's tests are about the wire; the learned engines are tested in Roto.Server.Tests and Roto.Vision.Tests.
+            builder.UseSetting("Roto:Models:Engine", "classical");
             builder.UseSetting("Roto:ApiKeys:0", ApiKey);
             builder.UseSetting("Roto:AccessKeys:0:AccessKey", AccessKey);
             builder.UseSetting("Roto:AccessKeys:0:SecretKey", SecretKey);
