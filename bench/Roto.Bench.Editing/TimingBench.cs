@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Roto.Baselines;
 using OpenCvSharp;
 using Roto.Media;
 using Roto.TestSupport;

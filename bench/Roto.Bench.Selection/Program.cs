@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Roto.Baselines;
 using System.Globalization;
 using OpenCvSharp;
 using Roto.Bench.Selection;

@@ -1,7 +1,7 @@
 using OpenCvSharp;
+using Roto.Baselines;
 using Roto.TestSupport;
 using Roto.Vision;
-using Roto.Vision.Evaluation;
 
 namespace Roto.Bench.Tracking;
 

@@ -4,8 +4,8 @@ using OpenCvSharp;
 using Roto.Bench.Tracking;
 using Roto.Media;
 using Roto.TestSupport;
+using Roto.Baselines;
 using Roto.Vision;
-using Roto.Vision.Evaluation;
 using Roto.Vision.Learned;
 using Roto.Vision.Propagation;
 using Roto.Vision.Segmentation;
@@ -14,7 +14,7 @@ using Roto.Vision.Segmentation;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.Length > 0 ? args[0] : "mask";
-var only = args.Skip(1).ToHashSet();
+var only = args.Skip(1).Where(a => !a.Contains('=')).ToHashSet();
 var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
 Directory.CreateDirectory(cache);
 // The served engines as the server builds them: the SAM engine when the models folder holds its networks

@@ -1,7 +1,7 @@
 using System.Globalization;
+using Roto.Baselines;
 using OpenCvSharp;
 using Roto.TestSupport;
-using Roto.Vision.Evaluation;
 
 namespace Roto.Vision.Tests.Evaluation;
 

@@ -1,5 +1,5 @@
 using OpenCvSharp;
-using Roto.Vision.Evaluation;
+using Roto.Baselines;
 using Roto.Vision.Features;
 using Roto.Vision.Propagation;
 

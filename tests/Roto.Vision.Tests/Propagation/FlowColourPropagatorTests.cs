@@ -1,5 +1,5 @@
 using OpenCvSharp;
-using Roto.Vision.Evaluation;
+using Roto.Baselines;
 using Roto.Vision.Propagation;
 
 namespace Roto.Vision.Tests.Propagation;

@@ -1,7 +1,7 @@
 using OpenCvSharp;
+using Roto.Baselines;
 using Roto.Media;
 using Roto.TestSupport;
-using Roto.Vision.Evaluation;
 using Roto.Vision.Propagation;
 
 namespace Roto.Vision.Tests.Propagation;

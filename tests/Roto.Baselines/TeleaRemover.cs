@@ -1,7 +1,9 @@
 using OpenCvSharp;
 using Roto.Media;
 
-namespace Roto.Vision.Removal;
+using Roto.Vision;
+
+namespace Roto.Baselines;
 
 /// <summary>
 /// Per-frame removal: the dilated mask is filled by Telea inpainting at half resolution and the
@@ -29,7 +31,7 @@ public sealed class TeleaRemover : IElementRemover
         }
     }
 
-    internal static void InpaintHalfSize(Mat frame, Mat hole)
+    public static void InpaintHalfSize(Mat frame, Mat hole)
     {
         using var smallFrame = new Mat();
         using var smallHole = new Mat();

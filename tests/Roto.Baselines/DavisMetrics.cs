@@ -1,6 +1,8 @@
 using OpenCvSharp;
 
-namespace Roto.Vision.Evaluation;
+using Roto.Vision;
+
+namespace Roto.Baselines;
 
 /// <summary>
 /// The DAVIS video-segmentation measures: J (region IoU) and F (boundary F-measure within a tolerance of
@@ -55,7 +57,7 @@ public static class DavisMetrics
     /// (neighbours outside the image count as background); the last row compares east only, the last column
     /// south only, and the bottom-right pixel is never boundary. No OpenCV operation has these exact rules.
     /// </summary>
-    internal static byte[] BoundaryMap(byte[] seg, int w, int h)
+    public static byte[] BoundaryMap(byte[] seg, int w, int h)
     {
         var b = new byte[seg.Length];
         for (var y = 0; y < h; y++)
@@ -108,7 +110,7 @@ public static class DavisMetrics
     }
 
     /// <summary>One byte per pixel, non-zero where any channel is non-zero (palette PNGs decode to colours).</summary>
-    internal static byte[] Plane(Mat mask)
+    public static byte[] Plane(Mat mask)
     {
         using var gray = new Mat(mask.Rows, mask.Cols, MatType.CV_8UC1, Scalar.All(0));
         var channels = mask.Split();

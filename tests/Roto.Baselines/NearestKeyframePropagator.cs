@@ -1,7 +1,9 @@
 using OpenCvSharp;
 using Roto.Media;
 
-namespace Roto.Vision.Propagation;
+using Roto.Vision;
+
+namespace Roto.Baselines;
 
 /// <summary>
 /// The simplest honest tracker: every frame takes each element's mask from the nearest marked frame.

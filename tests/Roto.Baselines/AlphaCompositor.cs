@@ -1,7 +1,9 @@
 using OpenCvSharp;
 using Roto.Media;
 
-namespace Roto.Vision.Compositing;
+using Roto.Vision;
+
+namespace Roto.Baselines;
 
 /// <summary>
 /// Places subjects with their alpha: for swap, fitted into the tracked element's (smoothed) box on each
@@ -36,7 +38,7 @@ public sealed class AlphaCompositor : IElementCompositor
     }
 
     /// <summary>The box each subject stands in: the tracked region on its first frame, else the placement or a default spot.</summary>
-    internal static Rect[] Anchors(VideoSource video, IMaskTrack? track, int count, Placement? placement)
+    public static Rect[] Anchors(VideoSource video, IMaskTrack? track, int count, Placement? placement)
     {
         var result = new Rect[count];
         Rect? tracked = null;
@@ -64,7 +66,7 @@ public sealed class AlphaCompositor : IElementCompositor
     }
 
     /// <summary>The tracked region's box on every frame, smoothed over a few frames so the subject does not jitter.</summary>
-    internal static Rect?[] SmoothedBoxes(IMaskTrack track)
+    public static Rect?[] SmoothedBoxes(IMaskTrack track)
     {
         var raw = new Rect?[track.FrameCount];
         for (var i = 0; i < track.FrameCount; i++)
@@ -91,7 +93,7 @@ public sealed class AlphaCompositor : IElementCompositor
     }
 
     /// <summary>Scales the subject to fit the box (aspect kept, bottom-centred) and blends it by its alpha.</summary>
-    internal static void PasteFitted(Mat frame, Mat bgra, Rect box)
+    public static void PasteFitted(Mat frame, Mat bgra, Rect box)
     {
         if (box.Width < 2 || box.Height < 2) return;
         var scale = Math.Min((double)box.Width / bgra.Width, (double)box.Height / bgra.Height);

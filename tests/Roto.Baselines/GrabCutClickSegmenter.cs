@@ -1,6 +1,8 @@
 using OpenCvSharp;
 
-namespace Roto.Vision.Segmentation;
+using Roto.Vision;
+
+namespace Roto.Baselines;
 
 /// <summary>
 /// A simple click segmenter: GrabCut at a working resolution, seeded with the clicks as sure
