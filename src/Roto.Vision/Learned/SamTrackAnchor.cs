@@ -11,7 +11,10 @@ public sealed record SamTrackOptions
     /// <summary>Encoder time a preview may spend on corrections, in seconds; key frames are spaced to fit it.</summary>
     public double PreviewBudgetSeconds { get; init; } = 8;
 
-    /// <summary>Frames between two corrected frames in a task's full-quality track (1 = every frame).</summary>
+    /// <summary>Encoder time a task's track may spend on corrections, in seconds: a removal stays within tens of seconds.</summary>
+    public double FullBudgetSeconds { get; init; } = 24;
+
+    /// <summary>Least frames between two corrected frames in a task's track (1 = every frame when the budget allows).</summary>
     public int FullInterval { get; init; } = 2;
 
     /// <summary>Least frames between two corrected frames in a preview.</summary>
@@ -33,14 +36,14 @@ public sealed record SamTrackOptions
     public double BoxPadding { get; init; }
 
     public override string ToString() =>
-        $"preview budget {PreviewBudgetSeconds} s, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, max area change {MaxAreaChange}, seconds per encode {SecondsPerEncode}, box padding {BoxPadding}";
+        $"preview budget {PreviewBudgetSeconds} s, full budget {FullBudgetSeconds} s, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, max area change {MaxAreaChange}, seconds per encode {SecondsPerEncode}, box padding {BoxPadding}";
 }
 
 /// <summary>
 /// Corrects the motion tracker's mask on key frames with SAM: the frame is encoded and the decoder is prompted with
 /// the tracked mask's box, its most interior point and the mask itself, so it redraws the element's outline from the
-/// image instead of from the warped past. In a preview the key frames are spaced so the encoder passes fit a time
-/// budget (one pass's cost is measured at load); a task corrects every few frames.
+/// image instead of from the warped past. Key frames are spaced so the encoder passes fit a time budget (one pass's
+/// cost is measured at load): a few seconds for a preview, which answers in its request, more for a task.
 /// </summary>
 public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = null) : ITrackAnchor
 {
@@ -74,9 +77,10 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
 
     public IAnchorRun Begin(int frameCount, Size workingSize, TrackingEffort effort)
     {
-        var interval = effort == TrackingEffort.Full
-            ? Math.Max(1, _options.FullInterval)
-            : Math.Max(_options.MinPreviewInterval, (int)Math.Ceiling(frameCount / Math.Max(1, _options.PreviewBudgetSeconds / _secondsPerEncode)));
+        var (budget, least) = effort == TrackingEffort.Full
+            ? (_options.FullBudgetSeconds, _options.FullInterval)
+            : (_options.PreviewBudgetSeconds, _options.MinPreviewInterval);
+        var interval = Math.Max(Math.Max(1, least), (int)Math.Ceiling(frameCount / Math.Max(1, budget / _secondsPerEncode)));
         return new Run(models, _options, interval);
     }
 

@@ -21,7 +21,7 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     [Fact]
     public void A_preview_corrects_fewer_frames_than_a_task_to_fit_its_budget()
     {
-        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { PreviewBudgetSeconds = 1, FullInterval = 1 });
+        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { PreviewBudgetSeconds = 1, FullBudgetSeconds = 1000, FullInterval = 1 });
         anchor.Load();
         using var preview = anchor.Begin(300, new Size(640, 360), TrackingEffort.Preview);
         using var full = anchor.Begin(300, new Size(640, 360), TrackingEffort.Full);
