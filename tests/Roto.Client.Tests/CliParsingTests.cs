@@ -84,8 +84,12 @@ public class CliParsingTests
         var (code, stdout, stderr) = await RunAsync(commandLine.Replace("{clip}", clip).Replace("{dir}", dir).Split(' '), _ =>
         {
             Interlocked.Increment(ref requests);
-            return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent("""{"code":0,"message":"SUCCEED","request_id":"r","data":{}}""") };
-        });
+            // An answer that ends any command at once, so a request sent too early fails the test instead of hanging it.
+            return new HttpResponseMessage(System.Net.HttpStatusCode.BadRequest)
+            {
+                Content = new StringContent("""{"code":1201,"message":"this test answers no request","request_id":"r"}"""),
+            };
+        }).WaitAsync(TimeSpan.FromMinutes(1));
 
         Assert.Equal(0, requests);
         Assert.Equal(ExitCodes.Usage, code);
