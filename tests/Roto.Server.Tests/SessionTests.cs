@@ -121,4 +121,21 @@ public sealed class SessionTests(SessionTests.App app) : IClassFixture<SessionTe
         Assert.NotNull(doc["paths"]!["/v1/videos/multi-elements/init-selection"]);
         Assert.NotNull(doc["paths"]!["/kling/v1/videos/multi-elements/{id}"]);
     }
+
+    /// <summary>
+    /// The API reference is Roto's: titled "Roto" rather than after the assembly ("Roto.Server | v1"), and without
+    /// Scalar's developer toolbar (Deploy, Generate SDK) or its AI chat, which sell Scalar's hosted services.
+    /// </summary>
+    [Fact]
+    public async Task The_api_reference_is_titled_Roto_without_scalar_s_hosted_services()
+    {
+        using var client = _app.CreateClient();
+        var doc = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!;
+        var page = await client.GetStringAsync("/docs/");
+
+        Assert.Equal("Roto", doc["info"]!["title"]!.GetValue<string>());
+        Assert.Contains("<title>Roto</title>", page);
+        Assert.Contains("\"showDeveloperTools\":\"never\"", page);
+        Assert.Contains("\"agent\":{\"disabled\":true}", page);
+    }
 }
