@@ -25,6 +25,7 @@ else
 fi
 started=$SECONDS
 # Touched before building so that a file edited during the build is still newer than the stamp next time.
+mkdir -p "$(dirname "$stamp")"
 touch "$stamp.next"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build "$project" -c Release -nologo -v quiet
