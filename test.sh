@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 started=$SECONDS
 ./scripts/prerequisites.sh --browser
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-echo "==> Building Roto.slnx in Release, warnings as errors (the first build restores NuGet packages: about 2 min on 2 cores)"
+echo "==> Building Roto.slnx in Release, warnings as errors (the first build restores NuGet packages: 2 to 6 min on 2 cores, more when they are busy)"
 step=$SECONDS
 dotnet build Roto.slnx -c Release -nologo -v quiet
 echo "==> Built in $((SECONDS - step)) s"

@@ -20,7 +20,7 @@ if [[ -z $changed ]]; then
   exit 0
 fi
 if [[ ! -f $stamp ]]; then
-  echo "==> Building $label in Release: the first build restores NuGet packages and takes about 1.5 min on 2 cores"
+  echo "==> Building $label in Release: the first build restores NuGet packages and takes one to two minutes on 2 cores"
 else
   echo "==> Building $label in Release ($changed changed)"
 fi
