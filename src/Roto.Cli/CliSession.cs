@@ -10,9 +10,10 @@ internal sealed class CliSession : IDisposable
 {
     private readonly CliHost _host;
 
-    private CliSession(CliHost host, RotoClient client, bool json)
+    private CliSession(CliHost host, RotoClient client, bool json, Uri baseUrl)
     {
         _host = host;
+        BaseUrl = baseUrl;
         Client = client;
         Json = json;
         Out = host.CreateConsole(host.Out, host.OutIsTerminal);
@@ -20,6 +21,9 @@ internal sealed class CliSession : IDisposable
     }
 
     public RotoClient Client { get; }
+
+    /// <summary>The API root requests go to, for messages that must say where.</summary>
+    public Uri BaseUrl { get; }
 
     public bool Json { get; }
 
@@ -49,7 +53,7 @@ internal sealed class CliSession : IDisposable
         options.Retry.OnRetry = notice => host.Err.WriteLine(
             $"roto: {DescribeRetryCause(notice)}; retry {notice.Attempt} of {maxRetries} in {notice.Delay.TotalSeconds:0.0} s");
         var client = RotoClient.Create(options, host.CreateHandler?.Invoke());
-        return new CliSession(host, client, parse.GetValue(global.Json));
+        return new CliSession(host, client, parse.GetValue(global.Json), options.BaseUrl);
     }
 
     private static string DescribeRetryCause(RetryNotice notice) => notice switch

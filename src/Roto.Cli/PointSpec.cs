@@ -34,6 +34,22 @@ public static class PointSpec
         return include ? SelectionPoint.Include(x, y) : SelectionPoint.Exclude(x, y);
     }
 
+    /// <summary>
+    /// Checks points before any request: their form, and the range of fraction points. Pixel points can only be
+    /// checked against the frame once the video's size is known.
+    /// </summary>
+    public static void Check(IEnumerable<string>? include, IEnumerable<string>? exclude)
+    {
+        var all = (include ?? []).Concat(exclude ?? []).ToList();
+        foreach (var text in all)
+        {
+            var pixels = text.Trim().EndsWith("px", StringComparison.OrdinalIgnoreCase);
+            Parse(text, true, pixels ? (int.MaxValue, int.MaxValue) : null);
+        }
+        if (all.Count == 0) throw new CliUsageException("give at least one --point x,y");
+        if (all.Count > 10) throw new CliUsageException("at most 10 points per frame");
+    }
+
     /// <summary>Included points followed by excluded ones.</summary>
     public static IReadOnlyList<SelectionPoint> ParseAll(IEnumerable<string>? include, IEnumerable<string>? exclude, (int Width, int Height)? frameSize = null)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Roto.Cli.Commands;
 using Roto.Client;
+using Roto.Client.Http;
 
 namespace Roto.Cli;
 
@@ -51,9 +52,10 @@ public static class RotoCli
         CliHost host, GlobalOptions global, Func<CliSession, ParseResult, CancellationToken, Task<int>> body) =>
         async (parse, cancellationToken) =>
         {
+            CliSession? session = null;
             try
             {
-                using var session = CliSession.Create(host, global, parse);
+                session = CliSession.Create(host, global, parse);
                 return await body(session, parse, cancellationToken);
             }
             catch (CliUsageException e) { return Fail(host, ExitCodes.Usage, e.Message); }
@@ -67,13 +69,19 @@ public static class RotoCli
             catch (RotoWaitTimeoutException e) { return Fail(host, ExitCodes.Timeout, e.Message); }
             catch (RotoTaskFailedException e) { return Fail(host, ExitCodes.TaskFailed, e.Message); }
             catch (NoResultException e) { return Fail(host, ExitCodes.TaskFailed, e.Message); }
-            catch (HttpRequestException e) { return Fail(host, ExitCodes.Unreachable, $"cannot reach the server: {e.Message}"); }
+            catch (HttpRequestException e) when (RotoResilience.IsNobodyThere(e))
+            {
+                return Fail(host, ExitCodes.Unreachable,
+                    $"cannot reach the server at {session?.BaseUrl}: {e.Message}. Is it running? (set the URL with --base-url or ROTO_BASE_URL)");
+            }
+            catch (HttpRequestException e) { return Fail(host, ExitCodes.Unreachable, $"cannot reach the server at {session?.BaseUrl}: {e.Message}"); }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return Fail(host, ExitCodes.Cancelled, "cancelled"); }
             catch (OperationCanceledException e) { return Fail(host, ExitCodes.Unreachable, $"request timed out: {e.Message}"); }
             catch (UriFormatException e) { return Fail(host, ExitCodes.Usage, e.Message); }
             catch (UnauthorizedAccessException e) { return Fail(host, ExitCodes.Usage, e.Message); }
             catch (IOException e) { return Fail(host, ExitCodes.Unreachable, $"transfer failed: {e.Message}"); }
             catch (Exception e) { return Fail(host, ExitCodes.ApiError, $"unexpected error: {e.Message}"); }
+            finally { session?.Dispose(); }
         };
 
     private static int Fail(CliHost host, int code, string message)

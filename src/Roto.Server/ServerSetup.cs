@@ -25,7 +25,13 @@ public static class ServerSetup
         });
         services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));
         services.AddSingleton<Accounts>();
-        services.AddOpenApi();
+        // Without a title the document (and the page at /docs) is called after the assembly: "Roto.Server | v1".
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Roto";
+            document.Info.Description = "Kling AI's Multi-Elements video editing API, self-hosted, with Roto's extensions.";
+            return Task.CompletedTask;
+        }));
         services.AddCors();
         return services;
     }
@@ -62,7 +68,10 @@ public static class ServerSetup
         app.MapGet("/health", (EngineCatalog engines) => Results.Json(new { status = "ok", engines = engines.Report }, WireJson.Options))
             .WithTags("Operations");
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Roto API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // Scalar's own toolbar (Deploy, Generate SDK, shown on localhost) and its AI chat advertise Scalar's hosted services,
+        // which a self-hosted server's reference page has no business offering.
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Roto").WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .HideDeveloperTools().DisableAgent().DisableMcp());
     }
 
     /// <summary>Tells the person who started the server where it is and how to call it.</summary>

@@ -52,6 +52,67 @@ public class CliParsingTests
         Assert.Equal("", stdout);
     }
 
+    /// <summary>
+    /// Command lines whose mistakes used to surface only after an upload, a session or a whole task: every argument is
+    /// checked before the first request, against a network that answers everything.
+    /// </summary>
+    [Theory]
+    [InlineData("remove {clip} --point 2,0.64 -o {dir}/out.mp4", "outside [0,1]")]
+    [InlineData("remove {clip} --point 0.5,0.5 --frame -1 -o {dir}/out.mp4", "--frame -1")]
+    [InlineData("remove {clip} --point 0.5 -o {dir}/out.mp4", "not x,y")]
+    [InlineData("remove {clip} --point 0.5,0.5 -o {dir}/missing/out.mp4", "does not exist")]
+    [InlineData("remove {clip} --point 0.5,0.5 -o {dir}/out.mp4 --timeout 0", "--timeout")]
+    [InlineData("select 123 --frame -3 --point 0.5,0.5", "--frame -3")]
+    [InlineData("select 123 --frame 0 --point 0.5,0.5 --mask {dir}", "is a folder")]
+    [InlineData("edit 123 --mode swap --image {clip} --prompt p --timeout -5 -o {dir}/out.mp4", "--timeout")]
+    [InlineData("edit 123 --mode swap --image {clip} --prompt p --placement 1,2", "--placement")]
+    [InlineData("edit 123 --mode swap --image {clip} --prompt p --callback-url nowhere", "--callback-url")]
+    [InlineData("edit 123 --mode addition --image {clip} --image no/such.png --prompt p", "no/such.png")]
+    [InlineData("edit 123 --mode removal -o {dir}/missing/out.mp4", "does not exist")]
+    [InlineData("wait 42 -o {dir}/missing/out.mp4", "does not exist")]
+    [InlineData("download 42 -o {dir}", "is a folder")]
+    [InlineData("preview 123 -o {dir}/missing/overlay.mp4", "does not exist")]
+    [InlineData("tasks --page 0", "--page 0")]
+    [InlineData("tasks --page-size 501", "--page-size 501")]
+    public async Task Every_argument_is_checked_before_the_first_request(string commandLine, string expectedMessage)
+    {
+        var dir = TestSupport.TestData.TempDir();
+        var clip = Path.Combine(dir, "clip.mp4");
+        await File.WriteAllBytesAsync(clip, [0, 0, 0, 0]);
+        var requests = 0;
+
+        var (code, stdout, stderr) = await RunAsync(commandLine.Replace("{clip}", clip).Replace("{dir}", dir).Split(' '), _ =>
+        {
+            Interlocked.Increment(ref requests);
+            // An answer that ends any command at once, so a request sent too early fails the test instead of hanging it.
+            return new HttpResponseMessage(System.Net.HttpStatusCode.BadRequest)
+            {
+                Content = new StringContent("""{"code":1201,"message":"this test answers no request","request_id":"r"}"""),
+            };
+        }).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(0, requests);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(expectedMessage, stderr);
+        Assert.Equal("", stdout);
+    }
+
+    /// <summary>A port nobody listens on: the command fails at once, names the URL and does not back off and retry.</summary>
+    [Fact]
+    public async Task Nothing_listening_exits_5_at_once_naming_the_url()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/";
+        listener.Stop();
+
+        var (code, _, stderr) = await RunAsync(["tasks", "--base-url", url, "--api-key", "k"], realNetwork: true).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(ExitCodes.Unreachable, code);
+        Assert.Contains(url, stderr);
+        Assert.DoesNotContain("retry", stderr);
+    }
+
     [Fact]
     public async Task An_unreachable_server_exits_5()
     {
@@ -75,8 +136,11 @@ public class CliParsingTests
             Assert.Contains(command, stdout);
     }
 
-    internal static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args, Func<HttpRequestMessage, HttpResponseMessage>? network = null)
+    internal static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args, Func<HttpRequestMessage, HttpResponseMessage>? network = null,
+        bool realNetwork = false)
     {
+        // Without a network of its own a test must not reach a real one: a request would then fail as a network fault.
+        network ??= realNetwork ? null : _ => throw new HttpRequestException("this test has no network");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var host = new CliHost

@@ -84,6 +84,25 @@ public class RetryPipelineTests
     }
 
     [Fact]
+    public async Task A_refused_connection_fails_at_once_until_the_server_has_answered_then_is_retried()
+    {
+        var script = new Queue<Func<HttpResponseMessage>>([Refused, Success, Refused, Refused, Success]);
+        var (client, handler) = Client(_ => script.Dequeue()());
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetTaskAsync("42"));
+        var requestsWhileNobodyAnswered = handler.Requests.Count;
+        await client.GetTaskAsync("42");
+        var afterRestart = await client.GetTaskAsync("42");
+
+        Assert.Equal(1, requestsWhileNobodyAnswered);
+        Assert.Equal("42", afterRestart.TaskId);
+        Assert.Empty(script);
+    }
+
+    private static HttpResponseMessage Refused() => throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused",
+        new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
+
+    [Fact]
     public async Task Credentials_go_to_the_api_host_only()
     {
         var (client, handler) = Client(request => request.RequestUri!.Host == "cdn.example"

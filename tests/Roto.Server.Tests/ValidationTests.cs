@@ -110,12 +110,39 @@ public sealed class ValidationTests : IClassFixture<ValidationTests.App>, IDispo
     }
 
     [Fact]
-    public async Task Init_refuses_a_text_file_named_mp4()
+    public async Task An_upload_of_text_named_mp4_is_refused_naming_what_it_is()
     {
         var path = Path.Combine(TestData.TempDir(), "notes.mp4");
         await File.WriteAllTextAsync(path, "this is not a video at all");
-        var url = (await Wire.UploadAsync(_client, path)).Ok().Data["url"]!.GetValue<string>();
-        (await Wire.PostAsync(_client, $"{B}/init-selection", new { video_url = url })).Error(400, 1201, "video_url");
+        (await Wire.UploadAsync(_client, path)).Error(400, 1201, "file is text, not a video (mp4, mov");
+    }
+
+    /// <summary>
+    /// Each file is sent under a name that says nothing (upload.dat): the type and the URL's extension come from its
+    /// bytes. Before, everything but png/jpeg was labelled video/mp4, with a .bin URL for unknown names.
+    /// </summary>
+    [Theory]
+    [InlineData("mp4", "libx264", "video/mp4", ".mp4")]
+    [InlineData("mov", "libx264", "video/quicktime", ".mov")]
+    [InlineData("webm", "libvpx", "video/webm", ".webm")]
+    [InlineData("matroska", "libx264", "video/x-matroska", ".mkv")]
+    [InlineData("avi", "mpeg4", "video/x-msvideo", ".avi")]
+    [InlineData("image2", "png", "image/png", ".png")]
+    [InlineData("image2", "mjpeg", "image/jpeg", ".jpg")]
+    [InlineData("image2", "libwebp", "image/webp", ".webp")]
+    [InlineData("gif", "gif", "image/gif", ".gif")]
+    [InlineData("image2", "bmp", "image/bmp", ".bmp")]
+    public async Task An_upload_reports_the_type_its_bytes_show_and_keeps_its_extension(string muxer, string codec, string contentType, string extension)
+    {
+        var path = Path.Combine(TestData.TempDir(), "upload.dat");
+        var frames = muxer == "image2" ? (string[])["-frames:v", "1", "-update", "1"] : ["-t", "0.4"];
+        var pixels = muxer is "image2" or "gif" ? (string[])[] : ["-pix_fmt", "yuv420p"];
+        TestData.Ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", .. frames, "-c:v", codec, .. pixels, "-f", muxer, path]);
+
+        var data = (await Wire.UploadAsync(_client, path)).Ok().Data;
+
+        Assert.Equal(contentType, data["content_type"]!.GetValue<string>());
+        Assert.EndsWith(extension, new Uri(data["url"]!.GetValue<string>()).AbsolutePath);
     }
 
     [Fact]
@@ -139,18 +166,37 @@ public sealed class ValidationTests : IClassFixture<ValidationTests.App>, IDispo
         (await Wire.PostAsync(_client, $"{B}/add-selection", new { session_id = sid, frame_index = 0, points = Array.Empty<object>() })).Error(400, 1201, "points");
     }
 
-    [Fact]
-    public async Task Add_refuses_a_frame_index_past_the_end()
+    /// <summary>Both ends name the session's own frames (60 frames: 0..59); -1 used to name 0..2147483647.</summary>
+    [Theory]
+    [InlineData(60)]
+    [InlineData(-1)]
+    public async Task A_frame_index_outside_the_video_names_the_session_s_frames(int frameIndex)
     {
         var sid = await _app.SessionAsync();
-        (await Wire.PostAsync(_client, $"{B}/add-selection", new { session_id = sid, frame_index = 60, points = new[] { new { x = 0.5, y = 0.5 } } })).Error(400, 1201, "frame_index");
+        (await Wire.PostAsync(_client, $"{B}/add-selection", new { session_id = sid, frame_index = frameIndex, points = new[] { new { x = 0.5, y = 0.5 } } }))
+            .Error(400, 1201, $"frame_index must be between 0 and 59 (got {frameIndex})");
+        (await Wire.PostAsync(_client, $"{B}/delete-selection", new { session_id = sid, frame_index = frameIndex, points = new[] { new { x = 0.5, y = 0.5 } } }))
+            .Error(400, 1201, $"frame_index must be between 0 and 59 (got {frameIndex})");
+    }
+
+    /// <summary>A value of the wrong type is a type error whatever it spells; "NaN" used to be reported as out of range.</summary>
+    [Theory]
+    [InlineData("\"x\":\"NaN\",\"y\":0.5", "points[0].x must be a number")]
+    [InlineData("\"x\":0.5,\"y\":\"Infinity\"", "points[0].y must be a number")]
+    [InlineData("\"x\":true,\"y\":0.5", "points[0].x must be a number")]
+    [InlineData("\"x\":0.5,\"y\":0.5,\"label\":\"one\"", "points[0].label must be an integer")]
+    public async Task A_value_of_the_wrong_type_is_named_as_such(string point, string message)
+    {
+        var sid = await _app.SessionAsync();
+        (await Wire.PostAsync(_client, $"{B}/add-selection", $"{{\"session_id\":\"{sid}\",\"frame_index\":0,\"points\":[{{{point}}}]}}")).Error(400, 1201, message);
     }
 
     [Fact]
-    public async Task Add_refuses_a_negative_frame_index()
+    public async Task A_frame_index_of_the_wrong_type_is_named_as_such()
     {
         var sid = await _app.SessionAsync();
-        (await Wire.PostAsync(_client, $"{B}/add-selection", new { session_id = sid, frame_index = -1, points = new[] { new { x = 0.5, y = 0.5 } } })).Error(400, 1201, "frame_index");
+        (await Wire.PostAsync(_client, $"{B}/add-selection", $"{{\"session_id\":\"{sid}\",\"frame_index\":\"first\",\"points\":[{{\"x\":0.5,\"y\":0.5}}]}}"))
+            .Error(400, 1201, "frame_index must be an integer");
     }
 
     [Theory]

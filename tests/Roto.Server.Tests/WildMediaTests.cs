@@ -140,12 +140,14 @@ public sealed class WildMediaTests(WildMediaTests.App app) : IClassFixture<WildM
     }
 
     [Fact]
-    public async Task Text_with_an_unknown_extension_is_refused_without_naming_server_paths()
+    public async Task Text_is_refused_at_upload_as_text_without_naming_server_paths()
     {
         var path = Path.Combine(app.Dir, "notes.txt");
         await File.WriteAllTextAsync(path, string.Concat(Enumerable.Repeat("this is not a video at all\n", 200)));
-        var message = await RefusedAsync(path, "not a readable video");
-        Assert.DoesNotContain(".bin", message);
+        using var client = app.Roto.Client();
+        var reply = (await Wire.UploadAsync(client, path)).Error(400, 1201, "file is text");
+        Assert.DoesNotContain(app.Roto.DataDir, reply.Message);
+        Assert.Empty(RotoApp.WorkInProgressFiles(app.Roto.DataDir));
     }
 
     [Fact]

@@ -36,5 +36,28 @@ internal static class CommonOptions
     };
 
     public static TimeSpan Seconds(double value, string option) =>
-        value > 0 ? TimeSpan.FromSeconds(value) : throw new CliUsageException($"{option} must be positive");
+        value > 0 && double.IsFinite(value) ? TimeSpan.FromSeconds(value) : throw new CliUsageException($"{option} must be a positive number of seconds");
+
+    /// <summary>A frame index that can exist in some video; the upper bound is the session's, checked by the server.</summary>
+    public static int FrameIndex(int value) =>
+        value >= 0 ? value : throw new CliUsageException($"--frame {value} is negative; frames are counted from 0");
+
+    /// <summary>
+    /// Refuses an output path that cannot be written (its folder is missing, or it names a folder) before any request,
+    /// so that a long task is not run only to fail at the download.
+    /// </summary>
+    public static string? OutputPath(string? path, string option = "--output")
+    {
+        if (path is null) return null;
+        if (Directory.Exists(path)) throw new CliUsageException($"{option} '{path}' is a folder; give a file name");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder)) throw new CliUsageException($"{option} '{path}': folder {folder} does not exist");
+        return path;
+    }
+
+    /// <summary>An http(s) URL, or a usage error naming the option.</summary>
+    public static string? HttpUrl(string? value, string option) =>
+        value is null || (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            ? value
+            : throw new CliUsageException($"{option} '{value}' is not an http(s) URL");
 }

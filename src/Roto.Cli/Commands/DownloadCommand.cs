@@ -13,10 +13,10 @@ internal static class DownloadCommand
         var command = new Command("download", "Save a succeeded task's result video; prints the path") { taskId, output };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
+            var path = CommonOptions.OutputPath(parse.GetValue(output))!;
             var task = await session.Client.GetTaskAsync(parse.GetValue(taskId)!, cancellationToken);
             if (task.TaskStatus == TaskStatuses.Failed) throw new RotoTaskFailedException(task);
             if (task.ResultUrl is null) throw new NoResultException($"task {task.TaskId} is {task.TaskStatus}; nothing to download yet (try 'roto wait')");
-            var path = parse.GetValue(output)!;
             var bytes = await session.Client.DownloadResultAsync(task, path, null, cancellationToken);
             session.Note($"Saved {bytes / 1024.0 / 1024.0:0.00} MiB");
             session.Result(path);

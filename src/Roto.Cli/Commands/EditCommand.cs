@@ -36,26 +36,35 @@ internal static class EditCommand
         };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
+            // Everything the user typed is checked before the first upload or request.
             var editMode = parse.GetValue(mode)!;
+            var promptText = parse.GetValue(prompt) ?? (editMode == EditModes.Removal
+                ? DefaultRemovalPrompt
+                : throw new CliUsageException($"--prompt is required for {editMode}"));
+            var placementValue = parse.GetValue(placement) is { } p ? ParsePlacement(p) : null;
+            var callbackUrl = CommonOptions.HttpUrl(parse.GetValue(callback), "--callback-url");
+            var path = CommonOptions.OutputPath(parse.GetValue(output));
+            var waitTimeout = CommonOptions.Seconds(parse.GetValue(timeout), "--timeout");
+            var pollInterval = CommonOptions.Seconds(parse.GetValue(interval), "--interval");
+            var imageInputs = parse.GetValue(images) ?? [];
+            foreach (var image in imageInputs) Inputs.Check(image);
+
             var imageList = new List<TaskImage>();
-            foreach (var image in parse.GetValue(images) ?? [])
+            foreach (var image in imageInputs)
                 imageList.Add(new TaskImage(await Inputs.ToUrlAsync(session, image, cancellationToken)));
             var request = new CreateTaskRequest
             {
                 SessionId = parse.GetValue(sessionId)!,
                 EditMode = editMode,
                 ImageList = imageList.Count > 0 ? imageList : null,
-                Prompt = parse.GetValue(prompt) ?? (editMode == EditModes.Removal
-                    ? DefaultRemovalPrompt
-                    : throw new CliUsageException($"--prompt is required for {editMode}")),
+                Prompt = promptText,
                 NegativePrompt = parse.GetValue(negative),
-                Placement = parse.GetValue(placement) is { } p ? ParsePlacement(p) : null,
+                Placement = placementValue,
                 ExternalTaskId = parse.GetValue(externalId),
-                CallbackUrl = parse.GetValue(callback),
+                CallbackUrl = callbackUrl,
                 Duration = parse.GetValue(duration),
             };
             var created = await session.Client.CreateTaskAsync(request, cancellationToken);
-            var path = parse.GetValue(output);
             if (!parse.GetValue(wait) && path is null)
             {
                 if (session.Json) session.ResultJson(created); else session.Result(created.TaskId);
@@ -63,7 +72,7 @@ internal static class EditCommand
             }
             session.Note($"Task {created.TaskId} created");
             var done = await ProgressView.RunAsync(session, view => view.WaitAsync(session, created.TaskId,
-                CommonOptions.Seconds(parse.GetValue(timeout), "--timeout"), CommonOptions.Seconds(parse.GetValue(interval), "--interval"), cancellationToken));
+                waitTimeout, pollInterval, cancellationToken));
             if (path is not null)
             {
                 await session.Client.DownloadResultAsync(done, path, null, cancellationToken);

@@ -15,8 +15,14 @@ internal static class Inputs
     /// <summary>A local file is uploaded first; an http(s) URL is passed through.</summary>
     public static async Task<string> ToUrlAsync(CliSession session, string fileOrUrl, CancellationToken cancellationToken)
     {
-        if (File.Exists(fileOrUrl)) return (await UploadAsync(session, fileOrUrl, cancellationToken)).Url;
-        if (Uri.TryCreate(fileOrUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return fileOrUrl;
+        Check(fileOrUrl);
+        return File.Exists(fileOrUrl) ? (await UploadAsync(session, fileOrUrl, cancellationToken)).Url : fileOrUrl;
+    }
+
+    /// <summary>Refuses what is neither an existing file nor an http(s) URL.</summary>
+    public static void Check(string fileOrUrl)
+    {
+        if (File.Exists(fileOrUrl) || (Uri.TryCreate(fileOrUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")) return;
         throw new CliUsageException($"'{fileOrUrl}' is neither an existing file nor an http(s) URL");
     }
 

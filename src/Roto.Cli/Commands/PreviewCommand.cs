@@ -12,10 +12,11 @@ internal static class PreviewCommand
         var command = new Command("preview", "Track the selection through the video; prints the overlay video's URL") { sessionId, output };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
+            var path = CommonOptions.OutputPath(parse.GetValue(output));
             var preview = await ProgressView.RunAsync(session, view =>
                 view.StepAsync("Tracking the selection", () => session.Client.PreviewSelectionAsync(parse.GetValue(sessionId)!, cancellationToken)));
             var video = preview.Res?.Video ?? throw new NoResultException("the preview carried no video");
-            if (parse.GetValue(output) is { } path)
+            if (path is not null)
             {
                 await session.Client.DownloadToFileAsync(video, path, null, cancellationToken);
                 if (session.Json) session.ResultJson(preview); else session.Result(path);

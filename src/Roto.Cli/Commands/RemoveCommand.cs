@@ -28,7 +28,9 @@ internal static class RemoveCommand
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
             var input = parse.GetValue(video)!;
-            var path = parse.GetValue(output)!;
+            var path = CommonOptions.OutputPath(parse.GetValue(output))!;
+            var frameIndex = CommonOptions.FrameIndex(parse.GetValue(frame));
+            PointSpec.Check(parse.GetValue(points), parse.GetValue(excludes));
             var waitTimeout = CommonOptions.Seconds(parse.GetValue(timeout), "--timeout");
             var pollInterval = CommonOptions.Seconds(parse.GetValue(interval), "--interval");
             if (!File.Exists(input) && !(Uri.TryCreate(input, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
@@ -40,8 +42,7 @@ internal static class RemoveCommand
                     ? (await view.StepAsync("Upload", () => session.Client.UploadFileAsync(input, cancellationToken))).Url
                     : input;
                 var init = await view.StepAsync("Open session", () => session.Client.InitSelectionAsync(url, cancellationToken));
-                var frameIndex = parse.GetValue(frame);
-                if (frameIndex < 0 || frameIndex >= init.TotalFrame)
+                if (frameIndex >= init.TotalFrame)
                     throw new CliUsageException($"--frame {frameIndex} is outside 0..{init.TotalFrame - 1}");
                 var request = new SelectionRequest
                 {

@@ -21,10 +21,11 @@ internal static class SelectCommand
         };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
+            var maskPath = CommonOptions.OutputPath(parse.GetValue(mask), "--mask");
             var request = new SelectionRequest
             {
                 SessionId = parse.GetValue(sessionId)!,
-                FrameIndex = parse.GetValue(frame),
+                FrameIndex = CommonOptions.FrameIndex(parse.GetValue(frame)),
                 Points = PointSpec.ParseAll(parse.GetValue(points), parse.GetValue(excludes)),
                 ObjectId = parse.GetValue(objectId),
             };
@@ -32,7 +33,7 @@ internal static class SelectCommand
                 ? await session.Client.DeleteSelectionAsync(request, cancellationToken)
                 : await session.Client.AddSelectionAsync(request, cancellationToken);
             var masks = result.Res?.RleMaskList ?? [];
-            if (parse.GetValue(mask) is { } maskPath)
+            if (maskPath is not null)
             {
                 var wanted = masks.FirstOrDefault(m => m.ObjectId == (request.ObjectId ?? 0))
                     ?? throw new NoResultException($"no mask for element {request.ObjectId ?? 0} on frame {request.FrameIndex}");

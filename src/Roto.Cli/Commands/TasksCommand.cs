@@ -14,7 +14,11 @@ internal static class TasksCommand
         var command = new Command("tasks", "List tasks, newest first") { page, pageSize };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
-            var tasks = await session.Client.ListTasksAsync(parse.GetValue(page), parse.GetValue(pageSize), cancellationToken);
+            var pageNumber = parse.GetValue(page);
+            var size = parse.GetValue(pageSize);
+            if (pageNumber < 1) throw new CliUsageException($"--page {pageNumber}: pages are counted from 1");
+            if (size is < 1 or > 500) throw new CliUsageException($"--page-size {size} is outside 1..500");
+            var tasks = await session.Client.ListTasksAsync(pageNumber, size, cancellationToken);
             if (session.Json)
             {
                 session.ResultJson(tasks);

@@ -14,10 +14,11 @@ internal static class WaitCommand
         var command = new Command("wait", "Wait for a task to finish; exit 0 succeeded, 4 failed, 3 timed out") { taskId, output, timeout, interval };
         command.SetAction(RotoCli.Action(host, global, async (session, parse, cancellationToken) =>
         {
+            var path = CommonOptions.OutputPath(parse.GetValue(output));
             var done = await ProgressView.RunAsync(session, view => view.WaitAsync(session, parse.GetValue(taskId)!,
                 CommonOptions.Seconds(parse.GetValue(timeout), "--timeout"), CommonOptions.Seconds(parse.GetValue(interval), "--interval"), cancellationToken));
             var url = done.ResultUrl ?? throw new NoResultException($"task {done.TaskId} succeeded without a result video");
-            if (parse.GetValue(output) is { } path)
+            if (path is not null)
             {
                 await session.Client.DownloadToFileAsync(url, path, null, cancellationToken);
                 url = path;

@@ -10,6 +10,9 @@ namespace Roto.Client.Http;
 /// The retry strategy: back off exponentially (with jitter, honouring Retry-After) on the service codes the wire
 /// contract marks as "retry later" — 1302/1303 (rate and concurrency limits), 5001 (maintenance), 5002 (backlog) —
 /// on a bare 502/503/504 from a proxy, and on network faults of requests that are safe to send twice.
+/// A refused connection or an unknown host is retried only once the server has answered through this pipeline: before
+/// that it means a stopped server or a mistyped URL, which back-off would only take half a minute to report; after it,
+/// a server restarting.
 /// </summary>
 public static class RotoResilience
 {
@@ -23,6 +26,7 @@ public static class RotoResilience
         this ResiliencePipelineBuilder<HttpResponseMessage> builder, RotoRetryOptions options)
     {
         if (options.MaxRetryAttempts <= 0) return builder;
+        var contact = new ServerContact();
         return builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
         {
             MaxRetryAttempts = options.MaxRetryAttempts,
@@ -30,7 +34,11 @@ public static class RotoResilience
             MaxDelay = options.MaxDelay,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
-            ShouldHandle = args => ShouldRetryAsync(args.Outcome, args.Context.GetRequestMessage(), args.Context.CancellationToken),
+            ShouldHandle = args =>
+            {
+                if (args.Outcome.Result is not null) contact.Answered = true;
+                return ShouldRetryAsync(args.Outcome, args.Context.GetRequestMessage(), contact.Answered, args.Context.CancellationToken);
+            },
             DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, options.MaxDelay)),
             OnRetry = async args =>
             {
@@ -46,10 +54,11 @@ public static class RotoResilience
     public static ResiliencePipeline<HttpResponseMessage> CreatePipeline(RotoRetryOptions options) =>
         new ResiliencePipelineBuilder<HttpResponseMessage>().AddRotoRetry(options).Build();
 
-    internal static async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, HttpRequestMessage? request, CancellationToken cancellationToken)
+    internal static async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, HttpRequestMessage? request, bool serverAnswered,
+        CancellationToken cancellationToken)
     {
         if (outcome.Exception is { } exception)
-            return IsNetworkFault(exception, cancellationToken) && IsResendable(request);
+            return IsNetworkFault(exception, cancellationToken) && IsResendable(request) && (serverAnswered || !IsNobodyThere(exception));
         var response = outcome.Result!;
         if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway
             or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout))
@@ -62,6 +71,18 @@ public static class RotoResilience
     private static bool IsNetworkFault(Exception exception, CancellationToken cancellationToken) =>
         exception is HttpRequestException or IOException
         || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested && exception.InnerException is TimeoutException);
+
+    /// <summary>Connection refused, or a host name that does not resolve.</summary>
+    public static bool IsNobodyThere(Exception exception) =>
+        exception is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError }
+        || exception is HttpRequestException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } };
+
+    /// <summary>Whether any answer came back through the pipeline; shared by its requests, hence volatile.</summary>
+    private sealed class ServerContact
+    {
+        private volatile bool _answered;
+        public bool Answered { get => _answered; set => _answered = value; }
+    }
 
     private static bool IsResendable(HttpRequestMessage? request) =>
         request is not null && (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head

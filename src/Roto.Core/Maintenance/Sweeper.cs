@@ -112,23 +112,30 @@ public sealed class Sweeper(IServiceScopeFactory scopes, IOptions<RotoOptions> o
     }
 
     /// <summary>
-    /// Files on disk with no record, older than <paramref name="grace"/> so that a file between its final move and its
-    /// record is left alone. Instance temporary folders are handled by their locks, not here.
+    /// Files on disk with no record, older than <paramref name="grace"/>. Instance temporary folders are handled by
+    /// their locks, not here. The records are read after the disk: <see cref="FileStore.AdoptAsync"/> records a file
+    /// before moving it into place, so any file the scan saw is recorded by then, whereas records read before the scan
+    /// miss a file adopted during it (and a moved file keeps the age it had in its temporary folder).
     /// </summary>
     private static async Task<int> DeleteOrphanFilesAsync(RotoDb db, FileStore files, TimeSpan grace, CancellationToken ct)
     {
-        var known = (await db.Files.Select(f => f.Key).ToListAsync(ct)).ToHashSet();
         var cutoff = DateTime.UtcNow - grace;
         var tempFolder = Path.GetFullPath(files.TempParent) + Path.DirectorySeparatorChar;
-        var removed = 0;
+        var old = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in Directory.EnumerateFiles(files.Root, "*", SearchOption.AllDirectories))
         {
             var full = Path.GetFullPath(path);
             var inInstanceFolder = full.StartsWith(tempFolder, StringComparison.Ordinal)
                 && Path.GetRelativePath(tempFolder, full).Contains(Path.DirectorySeparatorChar);
-            if (inInstanceFolder) continue;
-            var key = Path.GetRelativePath(files.Root, path).Replace(Path.DirectorySeparatorChar, '/');
-            if (known.Contains(key) || File.GetLastWriteTimeUtc(path) > cutoff) continue;
+            if (inInstanceFolder || File.GetLastWriteTimeUtc(path) > cutoff) continue;
+            old[Path.GetRelativePath(files.Root, path).Replace(Path.DirectorySeparatorChar, '/')] = path;
+        }
+        if (old.Count == 0) return 0;
+        var known = (await db.Files.Select(f => f.Key).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var removed = 0;
+        foreach (var (key, path) in old)
+        {
+            if (known.Contains(key)) continue;
             FileStore.TryDelete(path);
             removed++;
         }

@@ -208,7 +208,7 @@ public sealed class SessionService(
     private static void CheckFrame(SessionRecord session, int frameIndex)
     {
         if (frameIndex < 0 || frameIndex >= session.TotalFrames)
-            throw KlingError.Invalid($"frame_index must be between 0 and {session.TotalFrames - 1}");
+            throw KlingError.Invalid($"frame_index must be between 0 and {session.TotalFrames - 1} (got {frameIndex})");
     }
 
     private static bool SamePoint(PointRecord e, PointInput p) => Math.Abs(e.X - p.X) < 1e-9 && Math.Abs(e.Y - p.Y) < 1e-9;

@@ -73,15 +73,18 @@ public sealed class FileStore : IDisposable
     /// <summary>Bytes this process may still write on the data directory's disk.</summary>
     public long FreeBytes() => new DriveInfo(Root).AvailableFreeSpace;
 
-    /// <summary>Moves a finished file into storage and records its owner.</summary>
+    /// <summary>
+    /// Records a finished file with its owner, then moves it into storage. The record comes first so that a file never
+    /// stands at its key unrecorded: the sweeper reads the records after it has seen a file on disk, and a move keeps
+    /// the file's old modification time, so the orphan grace period cannot cover a record saved late.
+    /// </summary>
     public async Task<StoredFileRecord> AdoptAsync(RotoDb db, string tempPath, string key, string accountId, string kind, string ownerId,
         string contentType, TimeSpan lifetime, CancellationToken ct)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        File.Move(tempPath, path, overwrite: true);
         var now = Ids.NowMs();
         var record = await db.Files.FindAsync([key], ct);
+        var added = record == null;
         if (record == null)
         {
             record = new StoredFileRecord { Key = key };
@@ -91,10 +94,21 @@ public sealed class FileStore : IDisposable
         record.Kind = kind;
         record.OwnerId = ownerId;
         record.ContentType = contentType;
-        record.Size = new FileInfo(path).Length;
+        record.Size = new FileInfo(tempPath).Length;
         record.CreatedAt = now;
         record.ExpiresAt = now + (long)lifetime.TotalMilliseconds;
         await db.SaveChangesAsync(ct);
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            File.Move(tempPath, path, overwrite: true);
+        }
+        catch when (added)
+        {
+            db.Files.Remove(record);
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
         return record;
     }
 

@@ -110,7 +110,8 @@ public static class MultiElementsApi
     {
         var body = await JsonBody.ReadAsync(http.Request, ct);
         var sessionId = body.ReqString("session_id", 64);
-        var frame = body.ReqInt("frame_index", 0, int.MaxValue);
+        // Only the type here: the range is the session's frames, which the session service names in its answer.
+        var frame = body.ReqInt("frame_index", int.MinValue, int.MaxValue);
         var objectId = body.OptInt("object_id", 0, 1000) ?? 0;
         var array = body.OptArray("points") ?? throw KlingError.Invalid("points is required (at least one {x, y})");
         var points = new List<PointInput>();

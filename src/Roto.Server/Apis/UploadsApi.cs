@@ -34,13 +34,16 @@ public static class UploadsApi
         var temp = files.TempPath(".part");
         try
         {
-            var fileName = await ReceiveFileAsync(http, temp, limits.MaxUploadBytes, ct);
+            await ReceiveFileAsync(http, temp, limits.MaxUploadBytes, ct);
             var length = new FileInfo(temp).Length;
             if (length == 0) throw KlingError.Invalid("file is empty");
 
             var head = new byte[64 * 1024];
             int headLength;
             await using (var s = File.OpenRead(temp)) headLength = await s.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
+            // Labelled by its bytes, not by the name or type its sender gave it: a text file named clip.mp4 is text.
+            var kind = FileSniffer.Sniff(head.AsSpan(0, headLength))
+                ?? throw KlingError.Invalid($"file is {FileSniffer.Describe(head.AsSpan(0, headLength))}, not {FileSniffer.Accepted}");
             var image = ImageHeader.Read(head.AsSpan(0, headLength));
             if (image != null)
             {
@@ -48,8 +51,7 @@ public static class UploadsApi
                 if ((long)image.Width * image.Height > ReferenceImages.MaxPixels || image.Width <= 0 || image.Height <= 0)
                     throw KlingError.Invalid($"file claims {image.Width}×{image.Height} pixels, more than Roto decodes");
             }
-            var extension = image != null ? (image.Format == "png" ? ".png" : ".jpg") : SafeExtension(fileName);
-            var contentType = image != null ? $"image/{image.Format}" : extension == ".mov" ? "video/quicktime" : "video/mp4";
+            var (extension, contentType) = (kind.Extension, kind.ContentType);
 
             var uploadId = Ids.New();
             var key = FileStore.NewKey("upload", uploadId, extension);
@@ -63,8 +65,8 @@ public static class UploadsApi
         }
     }
 
-    /// <summary>Copies the multipart field "file" to <paramref name="target"/>, at most <paramref name="maxBytes"/>; returns its file name.</summary>
-    private static async Task<string?> ReceiveFileAsync(HttpContext http, string target, long maxBytes, CancellationToken ct)
+    /// <summary>Copies the multipart field "file" to <paramref name="target"/>, at most <paramref name="maxBytes"/>.</summary>
+    private static async Task ReceiveFileAsync(HttpContext http, string target, long maxBytes, CancellationToken ct)
     {
         var boundary = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
         if (string.IsNullOrWhiteSpace(boundary)) throw new KlingError(KlingCodes.BadRequest, "the multipart body is malformed: no boundary");
@@ -87,7 +89,7 @@ public static class UploadsApi
                     if (total > maxBytes) throw KlingError.Invalid($"file is larger than {maxBytes / (1024 * 1024)} MB");
                     await output.WriteAsync(buffer.AsMemory(0, n), ct);
                 }
-                return HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                return;
             }
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
@@ -95,11 +97,5 @@ public static class UploadsApi
             throw new KlingError(KlingCodes.BadRequest, $"the multipart body is malformed: {ex.Message}");
         }
         throw KlingError.Invalid("file is required (multipart field \"file\")");
-    }
-
-    private static string SafeExtension(string? name)
-    {
-        var ext = Path.GetExtension(name ?? "").ToLowerInvariant();
-        return ext is ".mp4" or ".mov" or ".m4v" or ".mkv" or ".webm" or ".avi" ? ext : ".bin";
     }
 }

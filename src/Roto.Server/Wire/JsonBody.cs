@@ -80,9 +80,11 @@ public sealed class JsonBody
         if (Present(obj, name) is not { } v) return null;
         double value;
         if (v.ValueKind == JsonValueKind.Number) value = v.GetDouble();
-        else if (v.ValueKind == JsonValueKind.String && double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)) value = parsed;
+        // "NaN" and "Infinity" parse as doubles but are no number a client meant: a type error, not a range error.
+        else if (v.ValueKind == JsonValueKind.String && double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
+            && double.IsFinite(parsed)) value = parsed;
         else throw KlingError.Invalid($"{path} must be a number");
-        if (double.IsNaN(value) || value < min || value > max) throw KlingError.Invalid($"{path} must be between {min} and {max} (got {value.ToString(CultureInfo.InvariantCulture)})");
+        if (value < min || value > max) throw KlingError.Invalid($"{path} must be between {min} and {max} (got {value.ToString(CultureInfo.InvariantCulture)})");
         return value;
     }
 

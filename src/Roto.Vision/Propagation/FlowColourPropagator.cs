@@ -27,7 +27,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// <summary>
     /// Features used to find an element again when its track collapses (it outran the flow, or was hidden and came back
     /// elsewhere): the marked frame's features are matched over the whole frame. Null turns recovery off. On davis16-dev
-    /// J&amp;F `mask` 0.511 → 0.526, `click1` 0.403 → 0.406, `clicks3` 0.470 → 0.480 (README, Tracking); it costs a
+    /// J&amp;F `mask` 0.511 → 0.526, `click1` 0.403 → 0.406, `clicks3` 0.470 → 0.480 (docs/benchmarks.md, Tracking); it costs a
     /// ResNet-18 pass per marked frame and, while an element is lost, one every few frames.
     /// </summary>
     public FrameFeatures? Recovery { get; init; } = new();
