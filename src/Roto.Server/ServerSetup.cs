@@ -32,6 +32,15 @@ public static class ServerSetup
     public static void UseRotoPipeline(this WebApplication app)
     {
         app.UseMiddleware<ErrorHandling>();
+        if (!RotoRoles.ServesApi(app.Services.GetRequiredService<IOptions<RotoOptions>>().Value))
+        {
+            // A worker answers /health and nothing else: clients talk to the API processes.
+            app.Use(async (http, next) =>
+            {
+                if (http.Request.Path.StartsWithSegments("/health")) await next(http);
+                else await Envelopes.WriteErrorAsync(http, KlingCodes.NotFound, "this process is a worker (Roto:Role=worker); it serves only /health");
+            });
+        }
         app.UseStatusCodePages(ErrorHandling.StatusCodePageAsync);
         app.Use(async (http, next) =>
         {
@@ -57,7 +66,7 @@ public static class ServerSetup
             app.MapUploadsApi(prefix);
         }
         app.MapFilesApi();
-        app.MapGet("/health", () => Results.Json(new { status = "ok" })).WithTags("Operations");
+        app.MapGet("/health", (IOptions<RotoOptions> o) => Results.Json(new { status = "ok", role = o.Value.Role.ToLowerInvariant() })).WithTags("Operations");
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Roto API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
     }

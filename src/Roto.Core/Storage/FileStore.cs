@@ -23,7 +23,10 @@ public sealed class FileStore : IDisposable
         Root = Path.Combine(dataDir.Path, "files");
         Directory.CreateDirectory(Root);
         _temp = InstanceTempDirectory.Claim(TempParent);
-        _signingKey = dataDir.Secret("url-signing.key", 32);
+        // Every process that serves file URLs must sign with the same key: configured, or the one in the shared data directory.
+        _signingKey = string.IsNullOrWhiteSpace(options.Value.UrlSigningKey)
+            ? dataDir.Secret("url-signing.key", 32)
+            : Convert.FromBase64String(options.Value.UrlSigningKey.Trim());
     }
 
     public string Root { get; }
