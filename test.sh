@@ -5,6 +5,11 @@ cd "$(dirname "$0")"
 ./scripts/prerequisites.sh --browser
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Roto.slnx -c Release -nologo -v quiet
+# The database tests run on SQLite and on PostgreSQL: a throwaway server for this run, stopped on exit.
+postgres_dir=$(mktemp -d)
+chmod 755 "$postgres_dir"
+trap './scripts/postgres.sh stop "$postgres_dir/pg"; rm -rf "$postgres_dir"' EXIT
+eval "$(./scripts/postgres.sh start "$postgres_dir/pg")"
 mkdir -p artifacts
 status=0
 dotnet test Roto.slnx -c Release --no-build --logger "console;verbosity=normal" --logger "trx" --results-directory artifacts/test-results \
