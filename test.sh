@@ -9,7 +9,8 @@ dotnet build Roto.slnx -c Release -nologo -v quiet
 postgres_dir=$(mktemp -d)
 chmod 755 "$postgres_dir"
 trap './scripts/postgres.sh stop "$postgres_dir/pg"; rm -rf "$postgres_dir"' EXIT
-eval "$(./scripts/postgres.sh start "$postgres_dir/pg")"
+postgres_env=$(./scripts/postgres.sh start "$postgres_dir/pg")
+eval "$postgres_env"
 mkdir -p artifacts
 status=0
 dotnet test Roto.slnx -c Release --no-build --logger "console;verbosity=normal" --logger "trx" --results-directory artifacts/test-results \
