@@ -82,7 +82,6 @@ public sealed class FileStore : IDisposable
     {
         var path = PathOf(key);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        File.Move(tempPath, path, overwrite: true);
         var now = Ids.NowMs();
         var record = await db.Files.FindAsync([key], ct);
         if (record == null)
@@ -94,10 +93,23 @@ public sealed class FileStore : IDisposable
         record.Kind = kind;
         record.OwnerId = ownerId;
         record.ContentType = contentType;
-        record.Size = new FileInfo(path).Length;
+        record.Size = new FileInfo(tempPath).Length;
         record.CreatedAt = now;
         record.ExpiresAt = now + (long)lifetime.TotalMilliseconds;
+        // The record first, then the file: a sweeper (perhaps in another process) takes a file without a record for an
+        // orphan once it is older than Roto:OrphanFileAge, and a move keeps the file's old time. A process that dies in
+        // between leaves a record without a file, which its owner's expiry or the ownerless sweep removes.
         await db.SaveChangesAsync(ct);
+        try
+        {
+            File.Move(tempPath, path, overwrite: true);
+        }
+        catch
+        {
+            db.Files.Remove(record);
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
         return record;
     }
 
