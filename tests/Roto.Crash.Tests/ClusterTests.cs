@@ -76,8 +76,12 @@ public sealed class ClusterTests(ITestOutputHelper output)
             // A preview made by one process is served by the other (shared files, one URL-signing key).
             var preview = (await Api.PreviewAsync(Via(0), sid))["res"]!;
             await Api.DownloadHashAsync(Via(1), preview["video"]!.GetValue<string>());
-            for (var i = 0; i < points.Count; i++)
-                await Api.PostAsync(Via(i + 1), $"{Api.B}/delete-selection", new { session_id = sid, frame_index = 0, points = new[] { points[i] } });
+            // No click lost: all are stored, and the stored mask is the one all of them make (segmenting them again
+            // through the other process reproduces it).
+            Assert.Equal(points.Count, db.Points(sid));
+            var mask = db.Mask(sid);
+            await Api.PostAsync(Via(1), $"{Api.B}/add-selection", new { session_id = sid, frame_index = 0, points = new[] { points[0] } });
+            Assert.Equal(mask, db.Mask(sid));
 
             // Tasks asked for at once through both API processes: the account's limit holds.
             var taskSession = await Api.InitAsync(Via(0), await Api.UploadAsync(Via(1), taskClip));
@@ -169,6 +173,11 @@ public sealed class ClusterTests(ITestOutputHelper output)
         public int Attempts(string taskId) => Query("""SELECT "Attempts" FROM "Tasks" WHERE "Id" = @id""", r => r.GetInt32(0), taskId).Single();
 
         public int ResultFiles(string taskId) => Query("""SELECT "Key" FROM "Files" WHERE "OwnerId" = @id AND "Kind" = 'result'""", r => r.GetString(0), taskId).Count;
+
+        public int Points(string sessionId) => Query("""SELECT "Id" FROM "Points" WHERE "SessionId" = @id""", r => 0, sessionId).Count;
+
+        public string Mask(string sessionId) =>
+            Query("""SELECT "Counts" FROM "FrameMasks" WHERE "SessionId" = @id AND "FrameIndex" = 0""", r => r.GetString(0), sessionId).Single();
 
         public int UndeliveredCallbacks() => Query("""SELECT "Id" FROM "Callbacks" WHERE "State" <> 'delivered'""", r => 0).Count;
 
