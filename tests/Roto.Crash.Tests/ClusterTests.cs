@@ -41,6 +41,10 @@ public sealed class ClusterTests(ITestOutputHelper output)
             ["Roto__WebhookSecret"] = Secret,
             ["Roto__Limits__MaxConcurrentTasks"] = TaskLimit.ToString(),
             ["Roto__Callbacks__FirstRetryDelay"] = "00:00:00.200",
+            // The crash tests' 2 s is too short here: under the whole suite's load, a process can take longer than that
+            // between storing a new session's video and saving the session, and the sweeper would take the video for
+            // one whose session never came. This scenario does not wait for the sweeper.
+            ["Roto__OrphanFileAge"] = "00:01:00",
         };
         if (postgres)
         {
