@@ -12,6 +12,13 @@ echo "==> Building Roto.slnx in Release, warnings as errors (the first build res
 step=$SECONDS
 dotnet build Roto.slnx -c Release -nologo -v quiet
 echo "==> Built in $((SECONDS - step)) s"
+# The database tests run on SQLite and on PostgreSQL: a throwaway server for this run, stopped on exit.
+echo "==> Starting a throwaway PostgreSQL for the database tests"
+postgres_dir=$(mktemp -d)
+chmod 755 "$postgres_dir"
+trap './scripts/postgres.sh stop "$postgres_dir/pg"; rm -rf "$postgres_dir"' EXIT
+postgres_env=$(./scripts/postgres.sh start "$postgres_dir/pg")
+eval "$postgres_env"
 mkdir -p artifacts
 projects=$(ls -d tests/*.Tests | wc -l)
 echo "==> Testing: $projects test projects against real SQLite, ffmpeg, clips and Chromium (about 17 min on a busy 2-core machine); log in artifacts/test-output.log"

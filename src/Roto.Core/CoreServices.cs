@@ -30,7 +30,20 @@ public static class CoreServices
     {
         services.AddOptions<RotoOptions>().Bind(configuration.GetSection(RotoOptions.Section));
         services.AddSingleton<DataDirectory>();
-        services.AddDbContext<RotoDb>((sp, o) => o.UseSqlite(RotoDb.ConnectionString(sp.GetRequiredService<DataDirectory>().Path)));
+        services.AddSingleton<Cluster.Instance>();
+        var settings = configuration.GetSection(RotoOptions.Section).Get<RotoOptions>() ?? new RotoOptions();
+        CheckRole(settings.Role);
+        if (settings.Database.IsPostgres)
+        {
+            var connection = settings.Database.ConnectionString;
+            if (string.IsNullOrWhiteSpace(connection))
+                throw new InvalidOperationException("Roto:Database:Provider is postgres but Roto:Database:ConnectionString is empty");
+            services.AddDbContext<RotoDb, PostgresRotoDb>(o => o.UseNpgsql(connection));
+        }
+        else
+        {
+            services.AddDbContext<RotoDb, SqliteRotoDb>((sp, o) => o.UseSqlite(RotoDb.SqliteConnectionString(sp.GetRequiredService<DataDirectory>().Path)));
+        }
         services.AddSingleton<FileStore>();
 
         services.AddSingleton(sp =>
@@ -92,19 +105,32 @@ public static class CoreServices
         services.AddScoped<TaskService>();
         services.AddScoped<EditPipeline>();
 
-        services.AddHostedService<TaskWorker>();
-        services.AddHostedService<CallbackSender>();
+        // An API process queues tasks and leaves running them, and sending their callbacks, to the workers.
+        if (RotoRoles.RunsTasks(settings))
+        {
+            services.AddHostedService<TaskWorker>();
+            services.AddHostedService<CallbackSender>();
+        }
         services.AddSingleton<Sweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
         return services;
     }
 
-    /// <summary>Applies migrations and sets SQLite to WAL so readers do not block the writer.</summary>
+    /// <summary>
+    /// Applies migrations (EF Core takes a migration lock in the database, so processes starting together apply them
+    /// once, one after the other) and sets SQLite to WAL so readers do not block the writer.
+    /// </summary>
     public static async Task PrepareDatabaseAsync(IServiceProvider services, CancellationToken ct = default)
     {
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
+        if (!db.IsPostgres) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         await db.Database.MigrateAsync(ct);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+    }
+
+    private static void CheckRole(string role)
+    {
+        if (role.ToLowerInvariant() is not (RotoRoles.All or RotoRoles.Api or RotoRoles.Worker))
+            throw new InvalidOperationException($"Roto:Role must be all, api or worker, not \"{role}\"");
     }
 }

@@ -32,6 +32,16 @@ public sealed class RotoOptions
     public bool WarmFirstFrame { get; set; } = true;
     /// <summary>How many times a task interrupted by a restart is started again before it fails.</summary>
     public int MaxTaskAttempts { get; set; } = 3;
+    /// <summary>
+    /// How long a worker's claim on a running task holds without a heartbeat (it renews it about every third of this).
+    /// A task whose worker died is taken up again by another worker once its lease has lapsed.
+    /// </summary>
+    public TimeSpan TaskLease { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>"all" (the default) serves the API and runs tasks; "api" runs no tasks; "worker" serves only /health.</summary>
+    public string Role { get; set; } = RotoRoles.All;
+    /// <summary>Key (base64, 32 bytes or more) that signs file URLs; empty uses the one generated into the data directory.</summary>
+    public string? UrlSigningKey { get; set; }
+    public DatabaseOptions Database { get; set; } = new();
     public CallbackOptions Callbacks { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
     public MediaOptions Media { get; set; } = new();
@@ -51,6 +61,31 @@ public sealed class ModelOptions
     public string? Decoder { get; set; }
     /// <summary>Another U²-Net-family saliency export instead of the folder's.</summary>
     public string? Saliency { get; set; }
+}
+
+public static class RotoRoles
+{
+    public const string All = "all";
+    public const string Api = "api";
+    public const string Worker = "worker";
+
+    public static bool RunsTasks(RotoOptions o) => !string.Equals(o.Role, Api, StringComparison.OrdinalIgnoreCase);
+    public static bool ServesApi(RotoOptions o) => !string.Equals(o.Role, Worker, StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary>"sqlite" (embedded, {DataDir}/roto.db) or "postgres" (needs <see cref="ConnectionString"/>; required for several hosts).</summary>
+    public string Provider { get; set; } = "sqlite";
+    /// <summary>Npgsql connection string for "postgres", e.g. Host=db;Database=roto;Username=roto;Password=…</summary>
+    public string? ConnectionString { get; set; }
+
+    public bool IsPostgres => Provider.Trim().ToLowerInvariant() switch
+    {
+        "sqlite" => false,
+        "postgres" or "postgresql" or "npgsql" => true,
+        _ => throw new InvalidOperationException($"Roto:Database:Provider must be sqlite or postgres, not \"{Provider}\""),
+    };
 }
 
 public sealed class TrackingOptions

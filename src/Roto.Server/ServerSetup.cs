@@ -39,6 +39,15 @@ public static class ServerSetup
     public static void UseRotoPipeline(this WebApplication app)
     {
         app.UseMiddleware<ErrorHandling>();
+        if (!RotoRoles.ServesApi(app.Services.GetRequiredService<IOptions<RotoOptions>>().Value))
+        {
+            // A worker answers /health and nothing else: clients talk to the API processes.
+            app.Use(async (http, next) =>
+            {
+                if (http.Request.Path.StartsWithSegments("/health")) await next(http);
+                else await Envelopes.WriteErrorAsync(http, KlingCodes.NotFound, "this process is a worker (Roto:Role=worker); it serves only /health");
+            });
+        }
         app.UseStatusCodePages(ErrorHandling.StatusCodePageAsync);
         app.Use(async (http, next) =>
         {
@@ -64,8 +73,10 @@ public static class ServerSetup
             app.MapUploadsApi(prefix);
         }
         app.MapFilesApi();
-        // Which engines answer is part of readiness: the learned ones, or the classical fallback and why.
-        app.MapGet("/health", (EngineCatalog engines) => Results.Json(new { status = "ok", engines = engines.Report }, WireJson.Options))
+        // Readiness says which role this process plays and which engines answer: the learned ones, or the classical
+        // fallback and why.
+        app.MapGet("/health", (EngineCatalog engines, IOptions<RotoOptions> o) =>
+                Results.Json(new { status = "ok", role = o.Value.Role.ToLowerInvariant(), engines = engines.Report }, WireJson.Options))
             .WithTags("Operations");
         app.MapOpenApi();
         // Scalar's own toolbar (Deploy, Generate SDK, shown on localhost) and its AI chat advertise Scalar's hosted services,

@@ -50,6 +50,8 @@ public sealed class ServerProcess : IDisposable
         psi.Environment["Roto__AllowPrivateNetworks"] = "true";
         psi.Environment["Roto__SweepInterval"] = "00:00:01";
         psi.Environment["Roto__OrphanFileAge"] = "00:00:02";
+        // A killed server's task is taken up again once its lease lapses: short here, so a restart finds it lapsed.
+        psi.Environment["Roto__TaskLease"] = "00:00:03";
         psi.Environment["Logging__LogLevel__Default"] = "Information";
         psi.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) psi.Environment[k] = v;

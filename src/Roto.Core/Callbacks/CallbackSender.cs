@@ -12,10 +12,11 @@ namespace Roto.Core.Callbacks;
 /// <summary>
 /// Delivers pending callbacks in order per task, retrying with exponential back-off on timeouts and non-2xx answers
 /// until about an hour has passed since its first attempt, then gives up and says so in the log. The webhook-id stays the
-/// same across retries.
+/// same across retries. Of several processes, each delivery attempt is made by one: it claims the callback with a
+/// conditional update (owner and lease), and a process that dies mid-attempt leaves it to another once the lease lapses.
 /// </summary>
-public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp http, CallbackSignal signal, IOptions<RotoOptions> options,
-    ILogger<CallbackSender> log) : BackgroundService
+public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp http, CallbackSignal signal, Cluster.Instance instance,
+    IOptions<RotoOptions> options, ILogger<CallbackSender> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,17 +52,47 @@ public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp htt
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
         var now = Ids.NowMs();
-        var pending = await db.Callbacks.Where(c => c.State == "pending").OrderBy(c => c.Id).Take(50).ToListAsync(ct);
-        // One task's callbacks go out in order: only the oldest pending one of each task is due.
+        var pending = await db.Callbacks.AsNoTracking().Where(c => c.State == "pending").OrderBy(c => c.Id).Take(50).ToListAsync(ct);
+        // One task's callbacks go out in order: only the oldest pending one of each task is due, even while another
+        // process holds it.
         var heads = pending.GroupBy(c => c.TaskId).Select(g => g.First()).ToList();
-        var due = heads.Where(c => c.NextAttemptAt <= now).ToList();
+        var due = heads.Where(c => c.NextAttemptAt <= now && c.LeaseExpiresAt < now).ToList();
+        var sent = 0;
         foreach (var callback in due)
         {
+            if (!await ClaimAsync(db, callback, ct)) continue;
             await DeliverAsync(callback, ct);
-            await db.SaveChangesAsync(ct);
+            await SaveAsync(db, callback);
+            sent++;
         }
-        var waiting = heads.Except(due).Select(c => (long?)c.NextAttemptAt).Min();
-        return (due.Count > 0, waiting);
+        var waiting = heads.Except(due).Select(c => (long?)Math.Max(c.NextAttemptAt, c.LeaseExpiresAt)).Min();
+        return (sent > 0, waiting);
+    }
+
+    /// <summary>Makes this process the one that makes the callback's next attempt, if no other has claimed or made it.</summary>
+    private async Task<bool> ClaimAsync(RotoDb db, CallbackRecord callback, CancellationToken ct)
+    {
+        var now = Ids.NowMs();
+        var until = now + 2 * (long)options.Value.Callbacks.Timeout.TotalMilliseconds + 5_000;
+        var me = instance.Id;
+        var claimed = await db.Callbacks
+            .Where(c => c.Id == callback.Id && c.State == "pending" && c.Attempts == callback.Attempts && c.NextAttemptAt <= now && c.LeaseExpiresAt < now)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.LeaseOwner, me).SetProperty(c => c.LeaseExpiresAt, until), ct);
+        return claimed == 1;
+    }
+
+    /// <summary>Records the attempt's outcome and lets go of the claim.</summary>
+    private async Task SaveAsync(RotoDb db, CallbackRecord c)
+    {
+        var me = instance.Id;
+        await db.Callbacks.Where(x => x.Id == c.Id && x.LeaseOwner == me).ExecuteUpdateAsync(u => u
+            .SetProperty(x => x.State, c.State)
+            .SetProperty(x => x.Attempts, c.Attempts)
+            .SetProperty(x => x.FirstAttemptAt, c.FirstAttemptAt)
+            .SetProperty(x => x.NextAttemptAt, c.NextAttemptAt)
+            .SetProperty(x => x.LastError, c.LastError)
+            .SetProperty(x => x.LeaseOwner, (string?)null)
+            .SetProperty(x => x.LeaseExpiresAt, 0L), CancellationToken.None);
     }
 
     private async Task DeliverAsync(CallbackRecord callback, CancellationToken ct)

@@ -19,8 +19,11 @@ public sealed class SessionRecord
     public int Height { get; set; }
     public int TotalFrames { get; set; }
     public bool HasAudio { get; set; }
-    /// <summary>Bumped on every change of the selection, so previews and tracks know when they are stale.</summary>
-    public int SelectionVersion { get; set; }
+    /// <summary>
+    /// Bumped on every change of the selection, so previews and tracks know when they are stale. Also the session's
+    /// concurrency token: two processes changing one selection at once cannot both save, the loser retries.
+    /// </summary>
+    [ConcurrencyCheck] public int SelectionVersion { get; set; }
     /// <summary>The selection version the stored preview was made from; -1 when there is none.</summary>
     public int PreviewVersion { get; set; } = -1;
     [MaxLength(200)] public string? PreviewVideoKey { get; set; }
@@ -83,6 +86,10 @@ public sealed class TaskRecord
     /// <summary>Scheme and host the task was created through: its URLs are built on it unless Roto:PublicBaseUrl is set.</summary>
     [MaxLength(300)] public string BaseUrl { get; set; } = "";
     public int Attempts { get; set; }
+    /// <summary>The process running the task (see <see cref="Cluster.Instance"/>); only it may write the outcome.</summary>
+    [MaxLength(100)] public string? LeaseOwner { get; set; }
+    /// <summary>Unix ms until which the owner's claim holds; its heartbeat pushes it on, a dead owner lets it lapse.</summary>
+    public long LeaseExpiresAt { get; set; }
     [MaxLength(24)] public string? ResultVideoId { get; set; }
     [MaxLength(200)] public string? ResultKey { get; set; }
     [MaxLength(200)] public string? WatermarkKey { get; set; }
@@ -119,4 +126,15 @@ public sealed class CallbackRecord
     /// <summary>pending, delivered, abandoned.</summary>
     [MaxLength(16)] public string State { get; set; } = "pending";
     public string? LastError { get; set; }
+    /// <summary>The process making the current delivery attempt, so no two processes send the same attempt.</summary>
+    [MaxLength(100)] public string? LeaseOwner { get; set; }
+    public long LeaseExpiresAt { get; set; }
+}
+
+/// <summary>A named job that one process at a time may do (the sweeper), held until <see cref="ExpiresAt"/>.</summary>
+public sealed class LeaseRecord
+{
+    [Key, MaxLength(40)] public string Name { get; set; } = "";
+    [MaxLength(100)] public string Owner { get; set; } = "";
+    public long ExpiresAt { get; set; }
 }

@@ -3,15 +3,24 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Roto.Core.Data;
 
-/// <summary>Roto's only way into the database.</summary>
-public sealed class RotoDb(DbContextOptions<RotoDb> options) : DbContext(options)
+/// <summary>
+/// Roto's only way into the database. Each provider has a subclass of its own so that each keeps its own migrations
+/// (Migrations/Sqlite, Migrations/Postgres): EF Core ties a migration to one context type.
+/// </summary>
+public abstract class RotoDb(DbContextOptions options) : DbContext(options)
 {
+    public const string SweeperLease = "sweeper";
+
     public DbSet<SessionRecord> Sessions => Set<SessionRecord>();
     public DbSet<PointRecord> Points => Set<PointRecord>();
     public DbSet<FrameMaskRecord> FrameMasks => Set<FrameMaskRecord>();
     public DbSet<TaskRecord> Tasks => Set<TaskRecord>();
     public DbSet<StoredFileRecord> Files => Set<StoredFileRecord>();
     public DbSet<CallbackRecord> Callbacks => Set<CallbackRecord>();
+    public DbSet<LeaseRecord> Leases => Set<LeaseRecord>();
+
+    /// <summary>PostgreSQL: row locks with SKIP LOCKED and advisory locks; SQLite: one writer at a time.</summary>
+    public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -25,15 +34,27 @@ public sealed class RotoDb(DbContextOptions<RotoDb> options) : DbContext(options
         b.Entity<TaskRecord>().HasIndex(t => t.ResultVideoId);
         b.Entity<StoredFileRecord>().HasIndex(f => f.OwnerId);
         b.Entity<CallbackRecord>().HasIndex(c => new { c.State, c.NextAttemptAt });
+        b.Entity<LeaseRecord>().HasData(new LeaseRecord { Name = SweeperLease, Owner = "", ExpiresAt = 0 });
     }
 
-    public static string ConnectionString(string dataDir) =>
+    public static string SqliteConnectionString(string dataDir) =>
         $"Data Source={Path.Combine(dataDir, "roto.db")};Default Timeout=30;Pooling=True";
 }
 
-/// <summary>Lets `dotnet ef migrations add` build the context without starting the server.</summary>
-public sealed class RotoDbDesignFactory : IDesignTimeDbContextFactory<RotoDb>
+public sealed class SqliteRotoDb(DbContextOptions<SqliteRotoDb> options) : RotoDb(options);
+
+public sealed class PostgresRotoDb(DbContextOptions<PostgresRotoDb> options) : RotoDb(options);
+
+/// <summary>Lets `dotnet ef migrations add --context SqliteRotoDb` build the context without starting the server.</summary>
+public sealed class SqliteRotoDbDesignFactory : IDesignTimeDbContextFactory<SqliteRotoDb>
 {
-    public RotoDb CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<RotoDb>().UseSqlite(RotoDb.ConnectionString(Path.GetTempPath())).Options);
+    public SqliteRotoDb CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteRotoDb>().UseSqlite(RotoDb.SqliteConnectionString(Path.GetTempPath())).Options);
+}
+
+/// <summary>Lets `dotnet ef migrations add --context PostgresRotoDb` build the context; it never connects.</summary>
+public sealed class PostgresRotoDbDesignFactory : IDesignTimeDbContextFactory<PostgresRotoDb>
+{
+    public PostgresRotoDb CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresRotoDb>().UseNpgsql("Host=localhost;Database=roto").Options);
 }

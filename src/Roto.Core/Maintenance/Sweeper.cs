@@ -10,8 +10,10 @@ namespace Roto.Core.Maintenance;
 
 /// <summary>
 /// Removes expired sessions (24 h), results (30 days) and uploads, and files that nothing owns (left by a crash).
+/// Of several processes on one database, one sweeps at a time: the holder of the sweeper lease, which it renews on
+/// every sweep and which another process takes over once it has lapsed (two sweep intervals).
 /// </summary>
-public sealed class Sweeper(IServiceScopeFactory scopes, IOptions<RotoOptions> options, ILogger<Sweeper> log) : BackgroundService
+public sealed class Sweeper(IServiceScopeFactory scopes, Cluster.Instance instance, IOptions<RotoOptions> options, ILogger<Sweeper> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -19,11 +21,12 @@ public sealed class Sweeper(IServiceScopeFactory scopes, IOptions<RotoOptions> o
         {
             try
             {
-                await SweepAsync(stoppingToken);
+                if (await TakeLeaseAsync(stoppingToken)) await SweepAsync(stoppingToken);
                 await Task.Delay(options.Value.SweepInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                await ReleaseLeaseAsync();
                 return;
             }
             catch (Exception ex)
@@ -32,6 +35,32 @@ public sealed class Sweeper(IServiceScopeFactory scopes, IOptions<RotoOptions> o
                 await Task.Delay(TimeSpan.FromMinutes(1), stoppingToken);
             }
         }
+    }
+
+    /// <summary>Takes or renews the sweeper lease with one conditional update: at most one process wins it.</summary>
+    private async Task<bool> TakeLeaseAsync(CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
+        var now = Ids.NowMs();
+        var until = now + 2 * (long)options.Value.SweepInterval.TotalMilliseconds;
+        var me = instance.Id;
+        return await db.Leases.Where(l => l.Name == RotoDb.SweeperLease && (l.Owner == me || l.ExpiresAt < now))
+            .ExecuteUpdateAsync(u => u.SetProperty(l => l.Owner, me).SetProperty(l => l.ExpiresAt, until), ct) == 1;
+    }
+
+    /// <summary>On a clean shutdown the next process need not wait for the lease to lapse.</summary>
+    private async Task ReleaseLeaseAsync()
+    {
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
+            var me = instance.Id;
+            await db.Leases.Where(l => l.Name == RotoDb.SweeperLease && l.Owner == me)
+                .ExecuteUpdateAsync(u => u.SetProperty(l => l.ExpiresAt, 0L), CancellationToken.None);
+        }
+        catch (Exception ex) { log.LogWarning(ex, "Could not release the sweeper lease"); }
     }
 
     public async Task SweepAsync(CancellationToken ct)

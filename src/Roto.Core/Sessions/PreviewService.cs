@@ -35,7 +35,26 @@ public sealed class PreviewService(
 
     public async Task<SessionRecord> PreviewAsync(string accountId, string sessionId, CancellationToken ct)
     {
+        // Only saves work: one preview at a time per session in this process. Across processes the selection
+        // version (the session's concurrency token) decides: a preview of a selection that changed meanwhile is not
+        // recorded, and the next try previews the new selection.
         using var _ = await locks.EnterAsync(sessionId, ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryPreviewAsync(accountId, sessionId, ct);
+            }
+            catch (Exception ex) when (DbErrors.IsConflict(ex) && attempt < 4)
+            {
+                db.ChangeTracker.Clear();
+                log.LogInformation("Selection of session {SessionId} changed during its preview; previewing again", sessionId);
+            }
+        }
+    }
+
+    private async Task<SessionRecord> TryPreviewAsync(string accountId, string sessionId, CancellationToken ct)
+    {
         var session = await sessions.GetAsync(accountId, sessionId, ct);
         if (IsCurrent(session)) return session;
 
@@ -78,7 +97,17 @@ public sealed class PreviewService(
             session.TrackingKey = jsonKey;
             session.PreviewVersion = version;
             session.UpdatedAt = Ids.NowMs();
-            await db.SaveChangesAsync(ct);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (Exception ex) when (DbErrors.IsConflict(ex))
+            {
+                // The selection changed while this preview ran: its files show a selection that no longer exists.
+                db.ChangeTracker.Clear();
+                await RemoveStaleAsync([videoKey, coverKey, jsonKey], CancellationToken.None);
+                throw;
+            }
             await RemoveStaleAsync(old.Where(k => k != videoKey && k != coverKey && k != jsonKey).ToArray(), ct);
             log.LogInformation("Preview of session {SessionId} v{Version}: {Frames} frames in {Seconds:0.00} s",
                 sessionId, version, video.FrameCount, (DateTime.UtcNow - started).TotalSeconds);

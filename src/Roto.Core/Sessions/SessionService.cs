@@ -22,13 +22,14 @@ public sealed class SessionService(
     VideoNormalizer normalizer,
     IClickSegmenter segmenter,
     FrameCache frameCache,
-    SessionLocks locks,
     ComputeGate gate,
     FirstFrameWarmer warmer,
     ILogger<SessionService> log)
 {
     public const int MaxMarkedFrames = 10;
     public const int MaxPointsPerFrame = 10;
+    /// <summary>Tries at a selection change when other requests keep changing the same session first.</summary>
+    private const int MaxConflictTries = 8;
 
     public async Task<SessionRecord> InitAsync(string accountId, string? videoId, string? videoUrl, CancellationToken ct)
     {
@@ -98,10 +99,13 @@ public sealed class SessionService(
     public VideoSource VideoOf(SessionRecord s) =>
         new(tools, files.PathOf(s.VideoKey), s.Width, s.Height, new FrameRate(s.FpsNum, s.FpsDen), s.TotalFrames);
 
-    public async Task<FrameSelection> AddAsync(string accountId, string sessionId, int frameIndex, int objectId,
+    public Task<FrameSelection> AddAsync(string accountId, string sessionId, int frameIndex, int objectId,
+        IReadOnlyList<PointInput> points, CancellationToken ct) =>
+        RetryOnConflictAsync(sessionId, () => TryAddAsync(accountId, sessionId, frameIndex, objectId, points, ct));
+
+    private async Task<FrameSelection> TryAddAsync(string accountId, string sessionId, int frameIndex, int objectId,
         IReadOnlyList<PointInput> points, CancellationToken ct)
     {
-        using var _ = await locks.EnterAsync(sessionId, ct);
         var session = await GetAsync(accountId, sessionId, ct);
         CheckFrame(session, frameIndex);
 
@@ -133,10 +137,13 @@ public sealed class SessionService(
         return new FrameSelection(session, frameIndex, await MasksOnFrameAsync(sessionId, frameIndex, session, ct), now);
     }
 
-    public async Task<FrameSelection> DeleteAsync(string accountId, string sessionId, int frameIndex, int objectId,
+    public Task<FrameSelection> DeleteAsync(string accountId, string sessionId, int frameIndex, int objectId,
+        IReadOnlyList<PointInput> points, CancellationToken ct) =>
+        RetryOnConflictAsync(sessionId, () => TryDeleteAsync(accountId, sessionId, frameIndex, objectId, points, ct));
+
+    private async Task<FrameSelection> TryDeleteAsync(string accountId, string sessionId, int frameIndex, int objectId,
         IReadOnlyList<PointInput> points, CancellationToken ct)
     {
-        using var _ = await locks.EnterAsync(sessionId, ct);
         var session = await GetAsync(accountId, sessionId, ct);
         CheckFrame(session, frameIndex);
         var onFrame = await db.Points.Where(p => p.SessionId == sessionId && p.FrameIndex == frameIndex && p.ObjectId == objectId).ToListAsync(ct);
@@ -154,16 +161,40 @@ public sealed class SessionService(
         return new FrameSelection(session, frameIndex, await MasksOnFrameAsync(sessionId, frameIndex, session, ct), now);
     }
 
-    public async Task<(SessionRecord Session, long At)> ClearAsync(string accountId, string sessionId, CancellationToken ct)
+    public Task<(SessionRecord Session, long At)> ClearAsync(string accountId, string sessionId, CancellationToken ct) =>
+        RetryOnConflictAsync(sessionId, async () =>
+        {
+            var session = await GetAsync(accountId, sessionId, ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await db.Points.Where(p => p.SessionId == sessionId).ExecuteDeleteAsync(ct);
+            await db.FrameMasks.Where(m => m.SessionId == sessionId).ExecuteDeleteAsync(ct);
+            var now = Ids.NowMs();
+            Touch(session, now);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return (session, now);
+        });
+
+    /// <summary>
+    /// Runs a selection change again from a fresh read when another request (in this process or another) saved a
+    /// change to the same session in between: the session's selection version is its concurrency token, so the
+    /// later save fails instead of overwriting, and no click is lost.
+    /// </summary>
+    private async Task<T> RetryOnConflictAsync<T>(string sessionId, Func<Task<T>> change)
     {
-        using var _ = await locks.EnterAsync(sessionId, ct);
-        var session = await GetAsync(accountId, sessionId, ct);
-        await db.Points.Where(p => p.SessionId == sessionId).ExecuteDeleteAsync(ct);
-        await db.FrameMasks.Where(m => m.SessionId == sessionId).ExecuteDeleteAsync(ct);
-        var now = Ids.NowMs();
-        Touch(session, now);
-        await db.SaveChangesAsync(ct);
-        return (session, now);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await change();
+            }
+            catch (Exception ex) when (DbErrors.IsConflict(ex) && attempt < MaxConflictTries)
+            {
+                db.ChangeTracker.Clear();
+                log.LogInformation("Selection of session {SessionId} changed meanwhile; trying again ({Attempt})", sessionId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)));
+            }
+        }
     }
 
     /// <summary>The stored keyframe masks of the session's current selection (empty ones left out).</summary>

@@ -23,7 +23,10 @@ public sealed class FileStore : IDisposable
         Root = Path.Combine(dataDir.Path, "files");
         Directory.CreateDirectory(Root);
         _temp = InstanceTempDirectory.Claim(TempParent);
-        _signingKey = dataDir.Secret("url-signing.key", 32);
+        // Every process that serves file URLs must sign with the same key: configured, or the one in the shared data directory.
+        _signingKey = string.IsNullOrWhiteSpace(options.Value.UrlSigningKey)
+            ? dataDir.Secret("url-signing.key", 32)
+            : Convert.FromBase64String(options.Value.UrlSigningKey.Trim());
     }
 
     public string Root { get; }
@@ -97,6 +100,9 @@ public sealed class FileStore : IDisposable
         record.Size = new FileInfo(tempPath).Length;
         record.CreatedAt = now;
         record.ExpiresAt = now + (long)lifetime.TotalMilliseconds;
+        // The record first, then the file: a sweeper (perhaps in another process) takes a file without a record for an
+        // orphan once it is older than Roto:OrphanFileAge, and a move keeps the file's old time. A process that dies in
+        // between leaves a record without a file, which its owner's expiry or the ownerless sweep removes.
         await db.SaveChangesAsync(ct);
         try
         {

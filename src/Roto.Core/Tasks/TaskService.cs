@@ -32,9 +32,8 @@ public sealed class TaskService(
         if (request.ExternalTaskId != null && await db.Tasks.AnyAsync(t => t.AccountId == accountId && t.ExternalTaskId == request.ExternalTaskId, ct))
             throw KlingError.Invalid($"external_task_id {request.ExternalTaskId} is already used by another task of this account");
 
-        var unfinished = await db.Tasks.CountAsync(t => t.AccountId == accountId && (t.Status == TaskStatuses.Submitted || t.Status == TaskStatuses.Processing), ct);
-        if (unfinished >= options.Value.Limits.MaxConcurrentTasks)
-            throw new KlingError(KlingCodes.ConcurrencyLimited, $"parallel task over resource pack limit: {unfinished} of {options.Value.Limits.MaxConcurrentTasks} tasks are unfinished");
+        // A quick refusal before any image is fetched; the binding count is taken again where the task is inserted.
+        await CheckUnfinishedAsync(accountId, ct);
 
         var taskId = Ids.New();
         var imageKeys = new List<string>();
@@ -74,19 +73,44 @@ public sealed class TaskService(
             CallbackUrl = request.CallbackUrl,
             BaseUrl = baseUrl,
         };
-        db.Tasks.Add(task);
-        await callbacks.EnqueueAsync(db, task, save: false, ct);
         try
         {
+            // Count and insert in one transaction that no other process's insert for this account can interleave with
+            // (see LockAccountAsync), so the limit holds however many API processes take requests.
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await LockAccountAsync(accountId, ct);
+            await CheckUnfinishedAsync(accountId, ct);
+            db.Tasks.Add(task);
+            await callbacks.EnqueueAsync(db, task, save: false, ct);
             await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
-        catch (DbUpdateException) when (request.ExternalTaskId != null)
+        catch (Exception ex) when (ex is KlingError || ex is DbUpdateException && request.ExternalTaskId != null)
         {
+            db.ChangeTracker.Clear();
             await files.DeleteOwnedByAsync(db, taskId, CancellationToken.None);
+            if (ex is KlingError) throw;
             throw KlingError.Invalid($"external_task_id {request.ExternalTaskId} is already used by another task of this account");
         }
         signal.Wake();
         return task;
+    }
+
+    private async Task CheckUnfinishedAsync(string accountId, CancellationToken ct)
+    {
+        var unfinished = await db.Tasks.CountAsync(t => t.AccountId == accountId && (t.Status == TaskStatuses.Submitted || t.Status == TaskStatuses.Processing), ct);
+        if (unfinished >= options.Value.Limits.MaxConcurrentTasks)
+            throw new KlingError(KlingCodes.ConcurrencyLimited, $"parallel task over resource pack limit: {unfinished} of {options.Value.Limits.MaxConcurrentTasks} tasks are unfinished");
+    }
+
+    /// <summary>
+    /// Serialises task creation per account inside the current transaction. PostgreSQL: a transaction-scoped advisory
+    /// lock on the account (READ COMMITTED alone would let two inserts each count the other's absence). SQLite needs
+    /// nothing more: EF Core begins its transactions with BEGIN IMMEDIATE, which already admits one writer at a time.
+    /// </summary>
+    private async Task LockAccountAsync(string accountId, CancellationToken ct)
+    {
+        if (db.IsPostgres) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({accountId}))", ct);
     }
 
     /// <summary>By task_id first, then external_task_id, within the account.</summary>

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.Data.Sqlite;
 using Roto.Core;
+using Roto.Core.Data;
 using Roto.Core.Storage;
 using Roto.Media;
 
@@ -56,9 +56,9 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
             var code = e.Failure is ToolFailure.TimedOut or ToolFailure.Stalled ? KlingCodes.Timeout : KlingCodes.Internal;
             await Envelopes.WriteErrorAsync(http, code, $"media processing failed: {e.Message}");
         }
-        catch (Exception e) when (IsDatabaseBusy(e))
+        catch (Exception e) when (DbErrors.IsBusy(e))
         {
-            log.LogError(e, "The database stayed locked past its busy timeout");
+            log.LogError(e, "The database was too busy to answer in time");
             await Envelopes.WriteErrorAsync(http, KlingCodes.Unavailable, "the database is busy; try again in a moment");
         }
         catch (Exception e)
@@ -67,14 +67,6 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
             var message = e is MediaException ? $"media processing failed: {e.Message}" : "internal error; the request_id is in the server log";
             await Envelopes.WriteErrorAsync(http, KlingCodes.Internal, message);
         }
-    }
-
-    /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6), bare or wrapped by EF Core: another connection held the lock too long.</summary>
-    private static bool IsDatabaseBusy(Exception e)
-    {
-        for (Exception? x = e; x != null; x = x.InnerException)
-            if (x is SqliteException { SqliteErrorCode: 5 or 6 }) return true;
-        return false;
     }
 
     /// <summary>Empty-bodied 404/405 from routing become envelopes: 404/1203 and, for a wrong method, 404/1202.</summary>

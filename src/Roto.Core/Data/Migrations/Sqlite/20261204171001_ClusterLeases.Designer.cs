@@ -7,11 +7,11 @@ using Roto.Core.Data;
 
 #nullable disable
 
-namespace Roto.Core.Data.Migrations
+namespace Roto.Core.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(RotoDb))]
-    [Migration("20261125001044_Initial")]
-    partial class Initial
+    [DbContext(typeof(SqliteRotoDb))]
+    [Migration("20261204171001_ClusterLeases")]
+    partial class ClusterLeases
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -32,6 +32,13 @@ namespace Roto.Core.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("NextAttemptAt")
@@ -95,6 +102,33 @@ namespace Roto.Core.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("FrameMasks");
+                });
+
+            modelBuilder.Entity("Roto.Core.Data.LeaseRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("Leases");
+
+                    b.HasData(
+                        new
+                        {
+                            Name = "sweeper",
+                            ExpiresAt = 0L,
+                            Owner = ""
+                        });
                 });
 
             modelBuilder.Entity("Roto.Core.Data.PointRecord", b =>
@@ -177,6 +211,7 @@ namespace Roto.Core.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<int>("SelectionVersion")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("TotalFrames")
@@ -280,6 +315,13 @@ namespace Roto.Core.Data.Migrations
 
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Progress")
                         .HasColumnType("INTEGER");

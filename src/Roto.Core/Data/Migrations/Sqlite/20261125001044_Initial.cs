@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Roto.Core.Data.Migrations
+namespace Roto.Core.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Initial : Migration
