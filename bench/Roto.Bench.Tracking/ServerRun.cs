@@ -42,6 +42,7 @@ internal static class ServerRun
         {
             WaitUntilUp(http);
             Console.WriteLine($"\n## preview-selection through the API (server pid {server.Id}, load {Load()})\n");
+            Console.WriteLine($"health: {http.GetStringAsync("/health").GetAwaiter().GetResult()}\n");
             PreviewDog(http, memory, repeats);
             PreviewBig(http, memory);
         }
