@@ -20,7 +20,7 @@ public sealed class SweeperRaceTests
     {
         var hook = new AdoptWhileReadingFiles();
         using var app = new RotoApp(new() { ["Roto:OrphanFileAge"] = "00:00:02" },
-            services: s => s.ConfigureDbContext<RotoDb>(o => o.AddInterceptors(hook)));
+            services: s => s.ConfigureDbContext<SqliteRotoDb>(o => o.AddInterceptors(hook)));
         using (app.Client()) { }
         hook.Adopt = app.Services.GetRequiredService<FileStore>() is var files ? ct => AdoptAsync(app.Services, files, hook, ct) : null;
 
