@@ -47,8 +47,12 @@ public sealed record SamTrackOptions
 /// </summary>
 public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = null) : ITrackAnchor
 {
-    /// <summary>The motion tracker's working width when SAM corrects it: the encoder sees the working frames, and 320 pixels is too coarse for it.</summary>
-    public const int WorkingWidth = 640;
+    /// <summary>
+    /// The motion tracker's working width when SAM corrects it. The encoder sees the full frames as they stream past
+    /// (and the working frames only before the last marked frame), so the tracker keeps a width whose cost fits a
+    /// 10 s 1080p60 preview inside the 30 s that clients wait.
+    /// </summary>
+    public const int WorkingWidth = 480;
 
     private readonly SamTrackOptions _options = options ?? new SamTrackOptions();
     private double _secondsPerEncode = 0.6;
@@ -97,7 +101,7 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
 
         public bool Anchors(int frameIndex) => frameIndex % interval == 0;
 
-        public Mat? Correct(int frameIndex, Mat frame, Mat probability)
+        public Mat? Correct(int frameIndex, Mat frame, Mat probability, Mat? fullFrame = null)
         {
             using var binary = new Mat();
             Cv2.Threshold(probability, binary, 0.5, 255, ThresholdTypes.Binary);
@@ -113,16 +117,19 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             lock (_lock)
                 if (!_embeddings.TryGetValue(frameIndex, out embedding!))
                 {
-                    _embeddings[frameIndex] = embedding = models.Encoder.Encode(frame);
+                    // The encoder sees the full frame when there is one: the tracker's working size is coarse for it.
+                    _embeddings[frameIndex] = embedding = models.Encoder.Encode(fullFrame ?? frame);
                     _order.Enqueue(frameIndex);
                     if (_order.Count > Kept) _embeddings.Remove(_order.Dequeue());
                 }
 
+            // Prompts are in the encoded frame's pixels; the mask comes back at working size.
+            var k = embedding.FrameSize.Width / (float)frame.Cols;
             var points = new List<PromptPoint>
             {
-                new(inner.X + 0.5f, inner.Y + 0.5f, 1),
-                new(box.Left, box.Top, 2),
-                new(box.Right, box.Bottom, 3),
+                new((inner.X + 0.5f) * k, (inner.Y + 0.5f) * k, 1),
+                new(box.Left * k, box.Top * k, 2),
+                new(box.Right * k, box.Bottom * k, 3),
             };
             var maskInput = options.MaskPrompt ? LowResPrompt(probability, embedding) : null;
             var candidates = models.Decoder.Decode(embedding, points, maskInput, frame.Size());

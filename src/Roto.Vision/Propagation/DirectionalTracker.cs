@@ -71,13 +71,14 @@ internal sealed class DirectionalTracker : IDisposable
     /// <summary>Moves to the next frame in this tracker's direction.</summary>
     /// <param name="features">This frame's features; needed when the tracker was made with features.</param>
     /// <param name="frameIndex">The frame's index in the video, for the anchor's corrections.</param>
-    public void Step(Mat frame, FeatureGrid? features = null, int frameIndex = -1)
+    /// <param name="fullFrame">The frame at full size when the caller has it, which the anchor's network sees better.</param>
+    public void Step(Mat frame, FeatureGrid? features = null, int frameIndex = -1, Mat? fullFrame = null)
     {
         var gray = new Mat();
         Cv2.CvtColor(frame, gray, ColorConversionCodes.BGR2GRAY);
         var next = _memory != null && features != null ? _memory.Predict(features, frame.Size()) : Moved(frame, gray);
         if (_recovery != null) Recover(frame, next);
-        if (_anchor != null && frameIndex >= 0 && _anchor.Anchors(frameIndex) && _anchor.Correct(frameIndex, frame, next) is { } corrected)
+        if (_anchor != null && frameIndex >= 0 && _anchor.Anchors(frameIndex) && _anchor.Correct(frameIndex, frame, next, fullFrame) is { } corrected)
         {
             next.Dispose();
             next = corrected;

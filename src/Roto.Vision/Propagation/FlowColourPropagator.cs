@@ -294,7 +294,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
                 {
                     if (t > lastMarked && track.Live != null)
                     {
-                        track.Live.Step(small, grid, t);
+                        track.Live.Step(small, grid, t, item.Frame);
                         probabilities[id] = track.Live.Probability;
                     }
                     else if (track.Stored(t) is { } stored) probabilities[id] = stored;

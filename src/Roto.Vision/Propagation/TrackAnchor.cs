@@ -25,6 +25,7 @@ public interface IAnchorRun : IDisposable
 
     /// <param name="frame">The frame at working size, BGR.</param>
     /// <param name="probability">The tracker's probability of the element, CV_32FC1 in [0, 1] at working size.</param>
-    /// <returns>The corrected probability (CV_32FC1, the caller disposes it), or null to keep the tracker's own.</returns>
-    Mat? Correct(int frameIndex, Mat frame, Mat probability);
+    /// <param name="fullFrame">The same frame at full size when the caller has it (the streamed frames), else null.</param>
+    /// <returns>The corrected probability (CV_32FC1 at working size, the caller disposes it), or null to keep the tracker's own.</returns>
+    Mat? Correct(int frameIndex, Mat frame, Mat probability, Mat? fullFrame = null);
 }
