@@ -15,6 +15,17 @@ public static class MaskMats
         return BinaryMask.FromNonZero(src.Width, src.Height, span);
     }
 
+    /// <summary>Intersection over union of two 0/255 CV_8UC1 masks of one size; 0 when both are empty.</summary>
+    public static double Iou(Mat a, Mat b)
+    {
+        using var inter = new Mat();
+        using var union = new Mat();
+        Cv2.BitwiseAnd(a, b, inter);
+        Cv2.BitwiseOr(a, b, union);
+        var u = Cv2.CountNonZero(union);
+        return u == 0 ? 0 : Cv2.CountNonZero(inter) / (double)u;
+    }
+
     public static Mat ToMat(BinaryMask mask)
     {
         var mat = new Mat(mask.Height, mask.Width, MatType.CV_8UC1);

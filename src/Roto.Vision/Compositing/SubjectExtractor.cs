@@ -11,16 +11,8 @@ public sealed class SubjectExtractor : ISubjectExtractor
 {
     public Subject Extract(Mat image)
     {
-        if (image.Channels() == 4)
-        {
-            using var alpha = image.ExtractChannel(3);
-            Cv2.MinMaxLoc(alpha, out double min, out _);
-            if (min < 250) return new Subject(CropToAlpha(image));
-        }
-        using var bgr = new Mat();
-        if (image.Channels() == 4) Cv2.CvtColor(image, bgr, ColorConversionCodes.BGRA2BGR);
-        else if (image.Channels() == 1) Cv2.CvtColor(image, bgr, ColorConversionCodes.GRAY2BGR);
-        else image.CopyTo(bgr);
+        if (OwnAlpha(image) is { } own) return own;
+        using var bgr = ToBgr(image);
 
         var scale = Math.Min(1.0, 400.0 / Math.Max(bgr.Width, bgr.Height));
         using var small = new Mat();
@@ -52,6 +44,25 @@ public sealed class SubjectExtractor : ISubjectExtractor
             foreach (var p in parts) p.Dispose();
         }
         return new Subject(CropToAlpha(result));
+    }
+
+    /// <summary>The image's subject by its own alpha, when it has a real one (some pixel less than opaque); else null.</summary>
+    internal static Subject? OwnAlpha(Mat image)
+    {
+        if (image.Channels() != 4) return null;
+        using var alpha = image.ExtractChannel(3);
+        Cv2.MinMaxLoc(alpha, out double min, out _);
+        return min < 250 ? new Subject(CropToAlpha(image)) : null;
+    }
+
+    /// <summary>A BGR copy of a BGR, BGRA or grey image; the caller disposes it.</summary>
+    internal static Mat ToBgr(Mat image)
+    {
+        var bgr = new Mat();
+        if (image.Channels() == 4) Cv2.CvtColor(image, bgr, ColorConversionCodes.BGRA2BGR);
+        else if (image.Channels() == 1) Cv2.CvtColor(image, bgr, ColorConversionCodes.GRAY2BGR);
+        else image.CopyTo(bgr);
+        return bgr;
     }
 
     /// <summary>

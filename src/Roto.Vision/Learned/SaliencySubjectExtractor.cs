@@ -15,17 +15,8 @@ public sealed class SaliencySubjectExtractor(SamModels models) : ISubjectExtract
 
     public Subject Extract(Mat image)
     {
-        if (image.Channels() == 4)
-        {
-            using var alpha = image.ExtractChannel(3);
-            Cv2.MinMaxLoc(alpha, out double min, out _);
-            if (min < 250) return new Subject(SubjectExtractor.CropToAlpha(image));
-        }
-        using var bgr = new Mat();
-        if (image.Channels() == 4) Cv2.CvtColor(image, bgr, ColorConversionCodes.BGRA2BGR);
-        else if (image.Channels() == 1) Cv2.CvtColor(image, bgr, ColorConversionCodes.GRAY2BGR);
-        else image.CopyTo(bgr);
-
+        if (SubjectExtractor.OwnAlpha(image) is { } own) return own;
+        using var bgr = SubjectExtractor.ToBgr(image);
         using var mask = SubjectMask(bgr);
         using var soft = new Mat();
         // A pixel or two of feathering, so the pasted edge does not alias.
@@ -65,7 +56,7 @@ public sealed class SaliencySubjectExtractor(SamModels models) : ISubjectExtract
         {
             var mask = candidates[0].Binary();
             // The decoder redraws edges; where it loses the subject the saliency region stands.
-            if (Iou(mask, largest) >= 0.5) return mask;
+            if (MaskMats.Iou(mask, largest) >= 0.5) return mask;
             mask.Dispose();
             return largest.Clone();
         }
@@ -91,13 +82,4 @@ public sealed class SaliencySubjectExtractor(SamModels models) : ISubjectExtract
         return result;
     }
 
-    private static double Iou(Mat a, Mat b)
-    {
-        using var inter = new Mat();
-        using var union = new Mat();
-        Cv2.BitwiseAnd(a, b, inter);
-        Cv2.BitwiseOr(a, b, union);
-        var u = Cv2.CountNonZero(union);
-        return u == 0 ? 0 : Cv2.CountNonZero(inter) / (double)u;
-    }
 }

@@ -15,7 +15,7 @@ namespace Roto.Vision.Learned;
 public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? options = null) : IClickSegmenter
 {
     private readonly SamSegmenterOptions _options = options ?? new SamSegmenterOptions();
-    private readonly FrameStateCache _cache = new((options ?? new SamSegmenterOptions()).CachedFrames);
+    private readonly LruCache<FrameState> _cache = new((options ?? new SamSegmenterOptions()).CachedFrames);
 
     /// <summary>Frames whose embedding is cached (for tests and diagnostics).</summary>
     public int CachedFrameCount => _cache.Count;
@@ -63,17 +63,12 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         var points = prefix.Select(c => Point(c, state)).ToList();
         var hasMask = previous?.LowRes != null && previous.Mask.Any(b => b != 0);
         var candidates = models.Decoder.Decode(state.Embedding, points, hasMask ? previous!.LowRes : null, state.WorkSize);
-        // The export returns one mask a prompt; a correction also gets the mask of its points alone, which can leave
-        // an earlier mistake that mask_input would carry on.
-        if (hasMask && _options.FreshCandidate) candidates.AddRange(models.Decoder.Decode(state.Embedding, points, null, state.WorkSize));
         try
         {
             if (!hasMask) return First(state, prefix, points, candidates);
-            // Among the masks that honour the click, the one that changes the selection least: a correction fixes one
-            // thing, and the decoder's own estimate favours whole objects over the element it was shown.
-            var scored = candidates.Select(c => (Candidate: c, Mask: Bytes(c, state.WorkSize))).ToList();
-            var (chosen, mask) = scored.OrderByDescending(c => Fits(c.Candidate, last, state) ? 1 : 0)
-                .ThenByDescending(c => _options.ClosestCorrection ? Iou(c.Mask, previous!.Mask) : c.Candidate.PredictedIou).First();
+            // Exports differ in how many masks they return; prefer one that honours the click.
+            var chosen = candidates.OrderByDescending(c => Fits(c, last, state) ? 1 : 0).ThenByDescending(c => c.PredictedIou).First();
+            var mask = Bytes(chosen, state.WorkSize);
             if (_options.Corrections == "monotone" || (_options.Corrections == "guarded" && !StaysLocal(state, previous!.Mask, mask, last)))
                 mask = Monotone(state, previous!.Mask, mask, last, prefix);
             return new Step(mask, chosen.LowRes);
@@ -108,7 +103,7 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
             {
                 using var mask = candidate.Binary();
                 if (mask.At<byte>(cy, cx) == 0) continue;
-                var agreement = salient == null ? 0 : Iou(mask, salient);
+                var agreement = salient == null ? 0 : MaskMats.Iou(mask, salient);
                 var score = _options.PredictedIouWeight * candidate.PredictedIou + _options.StabilityWeight * candidate.Stability()
                     + _options.SaliencyWeight * agreement;
                 if (score > bestScore) { bestScore = score; best = candidate; }
@@ -264,28 +259,6 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         return ids;
     }
 
-    private static double Iou(byte[] a, byte[] b)
-    {
-        int inter = 0, union = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            bool x = a[i] != 0, y = b[i] != 0;
-            if (x && y) inter++;
-            if (x || y) union++;
-        }
-        return union == 0 ? 0 : inter / (double)union;
-    }
-
-    private static double Iou(Mat a, Mat b)
-    {
-        using var inter = new Mat();
-        using var union = new Mat();
-        Cv2.BitwiseAnd(a, b, inter);
-        Cv2.BitwiseOr(a, b, union);
-        var u = Cv2.CountNonZero(union);
-        return u == 0 ? 0 : Cv2.CountNonZero(inter) / (double)u;
-    }
-
     /// <summary>What a frame needs for its clicks: its embedding, its salient pixels and the memoised click prefixes.</summary>
     private sealed class FrameState(SamEmbedding embedding, byte[] salient, Size frameSize, Size workSize)
     {
@@ -296,46 +269,5 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         public Size WorkSize { get; } = workSize;
         public float WorkScale => WorkSize.Width / (float)FrameSize.Width;
         public Dictionary<string, Step> Memo { get; } = [];
-    }
-
-    /// <summary>The most recently clicked frames' states; losing one costs an encoder pass.</summary>
-    private sealed class FrameStateCache(int capacity)
-    {
-        private readonly LinkedList<(string Key, FrameState State)> _order = new();
-        private readonly Dictionary<string, LinkedListNode<(string Key, FrameState State)>> _byKey = [];
-        private readonly Lock _lock = new();
-
-        public int Count { get { lock (_lock) return _byKey.Count; } }
-
-        public bool TryGet(string key, out FrameState state)
-        {
-            lock (_lock)
-            {
-                if (_byKey.TryGetValue(key, out var node))
-                {
-                    _order.Remove(node);
-                    _order.AddFirst(node);
-                    state = node.Value.State;
-                    return true;
-                }
-            }
-            state = null!;
-            return false;
-        }
-
-        public void Put(string key, FrameState state)
-        {
-            lock (_lock)
-            {
-                if (_byKey.Remove(key, out var old)) _order.Remove(old);
-                _byKey[key] = _order.AddFirst((key, state));
-                while (_byKey.Count > Math.Max(1, capacity))
-                {
-                    var last = _order.Last!;
-                    _order.RemoveLast();
-                    _byKey.Remove(last.Value.Key);
-                }
-            }
-        }
     }
 }

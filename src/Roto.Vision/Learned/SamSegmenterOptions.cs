@@ -25,12 +25,6 @@ public sealed record SamSegmenterOptions
     /// </summary>
     public string Corrections { get; init; } = "guarded";
 
-    /// <summary>Whether a correction takes the decoder's candidate closest to the previous mask (else its own best estimate).</summary>
-    public bool ClosestCorrection { get; init; } = true;
-
-    /// <summary>Whether a correction also considers the decoder's mask for its points without the previous mask.</summary>
-    public bool FreshCandidate { get; init; }
-
     /// <summary>With "guarded" corrections: the share of the selection that the refined mask may drop or add beyond the click's reach and still be taken whole.</summary>
     public double FarChange { get; init; } = 0.1;
 
@@ -44,5 +38,5 @@ public sealed record SamSegmenterOptions
     public int DecodeSide { get; init; } = 1024;
 
     public override string ToString() =>
-        $"iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}, closest {ClosestCorrection}), reach {Reach}, gap reach {GapReach}";
+        $"iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}";
 }

@@ -92,10 +92,7 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     {
         // Both directions of a gap and every element visit the same key frames: each is encoded once while it is
         // among the last few (about 4 MB each; the streamed frames are visited once, all elements in a row).
-        private const int Kept = 24;
-        private readonly Dictionary<int, SamEmbedding> _embeddings = [];
-        private readonly Queue<int> _order = new();
-        private readonly Lock _lock = new();
+        private readonly LruCache<SamEmbedding> _embeddings = new(24);
 
         public int Interval => interval;
 
@@ -113,15 +110,13 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             box = new Rect(box.X - pad, box.Y - pad, box.Width + 2 * pad, box.Height + 2 * pad).Intersect(new Rect(0, 0, frame.Cols, frame.Rows));
             var inner = Interior(binary);
 
-            SamEmbedding embedding;
-            lock (_lock)
-                if (!_embeddings.TryGetValue(frameIndex, out embedding!))
-                {
-                    // The encoder sees the full frame when there is one: the tracker's working size is coarse for it.
-                    _embeddings[frameIndex] = embedding = models.Encoder.Encode(fullFrame ?? frame);
-                    _order.Enqueue(frameIndex);
-                    if (_order.Count > Kept) _embeddings.Remove(_order.Dequeue());
-                }
+            var key = frameIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!_embeddings.TryGet(key, out var embedding))
+            {
+                // The encoder sees the full frame when there is one: the tracker's working size is coarse for it.
+                embedding = models.Encoder.Encode(fullFrame ?? frame);
+                _embeddings.Put(key, embedding);
+            }
 
             // Prompts are in the encoded frame's pixels; the mask comes back at working size.
             var k = embedding.FrameSize.Width / (float)frame.Cols;
@@ -137,7 +132,7 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             {
                 using var mask = candidates[0].Binary();
                 var ratio = Cv2.CountNonZero(mask) / (double)area;
-                if (Iou(mask, binary) < options.MinAgreement || ratio > options.MaxAreaChange || ratio < 1 / options.MaxAreaChange) return null;
+                if (MaskMats.Iou(mask, binary) < options.MinAgreement || ratio > options.MaxAreaChange || ratio < 1 / options.MaxAreaChange) return null;
                 var corrected = new Mat();
                 mask.ConvertTo(corrected, MatType.CV_32FC1, 1.0 / 255);
                 return corrected;
@@ -178,23 +173,6 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             return at;
         }
 
-        private static double Iou(Mat a, Mat b)
-        {
-            using var inter = new Mat();
-            using var union = new Mat();
-            Cv2.BitwiseAnd(a, b, inter);
-            Cv2.BitwiseOr(a, b, union);
-            var u = Cv2.CountNonZero(union);
-            return u == 0 ? 0 : Cv2.CountNonZero(inter) / (double)u;
-        }
-
-        public void Dispose()
-        {
-            lock (_lock)
-            {
-                _embeddings.Clear();
-                _order.Clear();
-            }
-        }
+        public void Dispose() { }
     }
 }

@@ -15,7 +15,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
 {
     private readonly FeatureGraphOptions _options;
     private readonly Lazy<ResNetFeatureExtractor> _features;
-    private readonly FrameAnalysisCache _cache;
+    private readonly LruCache<FrameAnalysis> _cache;
     private readonly SuperpixelCut _cut;
     private readonly GeodesicLabeller _geodesic;
     private readonly ClickReplay _replay;
@@ -27,7 +27,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
     {
         _options = options;
         _features = new(() => new ResNetFeatureExtractor(options.FeatureStrides, modelPath));
-        _cache = new FrameAnalysisCache(options.CachedFrames);
+        _cache = new LruCache<FrameAnalysis>(options.CachedFrames);
         _cut = new SuperpixelCut(options);
         _geodesic = new GeodesicLabeller(options);
         _maskReplay = new MaskReplay((frame, clicks) => RefineAtWorkingSize(frame, _replay!.Label(frame, clicks), clicks), options.Reach, options.GapReach);

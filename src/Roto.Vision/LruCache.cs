@@ -1,18 +1,18 @@
-namespace Roto.Vision.Segmentation;
+namespace Roto.Vision;
 
 /// <summary>
-/// The analyses of the most recently clicked frames, least recently used first out. Losing it costs only time:
-/// the next click on an evicted frame analyses it again.
+/// The work of the most recently clicked frames (an analysis, an embedding), least recently used first out. Losing
+/// an entry costs only time: the next click on an evicted frame computes it again. Thread-safe.
 /// </summary>
-public sealed class FrameAnalysisCache(int capacity)
+public sealed class LruCache<TValue>(int capacity)
 {
-    private readonly LinkedList<(string Key, FrameAnalysis Analysis)> _order = new();
-    private readonly Dictionary<string, LinkedListNode<(string Key, FrameAnalysis Analysis)>> _byKey = [];
+    private readonly LinkedList<(string Key, TValue Value)> _order = new();
+    private readonly Dictionary<string, LinkedListNode<(string Key, TValue Value)>> _byKey = [];
     private readonly Lock _lock = new();
 
     public int Count { get { lock (_lock) return _byKey.Count; } }
 
-    public bool TryGet(string key, out FrameAnalysis analysis)
+    public bool TryGet(string key, out TValue value)
     {
         lock (_lock)
         {
@@ -20,20 +20,20 @@ public sealed class FrameAnalysisCache(int capacity)
             {
                 _order.Remove(node);
                 _order.AddFirst(node);
-                analysis = node.Value.Analysis;
+                value = node.Value.Value;
                 return true;
             }
         }
-        analysis = null!;
+        value = default!;
         return false;
     }
 
-    public void Put(string key, FrameAnalysis analysis)
+    public void Put(string key, TValue value)
     {
         lock (_lock)
         {
             if (_byKey.Remove(key, out var old)) _order.Remove(old);
-            _byKey[key] = _order.AddFirst((key, analysis));
+            _byKey[key] = _order.AddFirst((key, value));
             while (_byKey.Count > Math.Max(1, capacity))
             {
                 var last = _order.Last!;
