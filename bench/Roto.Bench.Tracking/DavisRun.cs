@@ -37,7 +37,8 @@ internal static class DavisRun
                     if (point == null) break;
                     clicks++;
                     clicksByFrame[frame] = [point.Value];
-                    keyframes.Add(new Keyframe(frame, 1, Segment(seq, frame, clicksByFrame[frame], segmenter)));
+                    // As the server does: a click on a frame that was not marked corrects what the preview showed there.
+                    keyframes.Add(new Keyframe(frame, 1, Segment(seq, frame, clicksByFrame[frame], segmenter, masks[frame])));
                     foreach (var m in masks) m.Dispose();
                     masks = Propagate(seq, propagator, keyframes, effort);
                 }
@@ -59,10 +60,10 @@ internal static class DavisRun
         return new Click(double.Parse(row[2]) / gt.Width, double.Parse(row[3]) / gt.Height);
     }
 
-    private static Mat Segment(DavisSequence seq, int frame, List<Click> clicks, IClickSegmenter segmenter)
+    private static Mat Segment(DavisSequence seq, int frame, List<Click> clicks, IClickSegmenter segmenter, Mat? prior = null)
     {
         using var image = Cv2.ImRead(Path.Combine(TestData.Davis(seq.Name), "frames", $"{frame:D5}.jpg"));
-        return segmenter.Segment(new SegmentRequest(image, clicks, null));
+        return segmenter.Segment(new SegmentRequest(image, clicks, null, prior));
     }
 
     private static List<Mat> Propagate(DavisSequence seq, IMaskPropagator propagator, List<Keyframe> keyframes, TrackingEffort effort)

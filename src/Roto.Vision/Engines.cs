@@ -10,7 +10,12 @@ public readonly record struct Click(double X, double Y, bool Include = true);
 /// <param name="Frame">The frame, BGR, full resolution. Owned by the caller.</param>
 /// <param name="Clicks">Every point of this element on this frame, in the order they were added.</param>
 /// <param name="CacheKey">Identifies the frame (session and frame index) for per-frame caches; null disables caching.</param>
-public sealed record SegmentRequest(Mat Frame, IReadOnlyList<Click> Clicks, string? CacheKey);
+/// <param name="Prior">
+/// The element's mask on this frame before the first click (CV_8UC1, frame size; the caller owns it), or null: the
+/// preview's track where a person corrects a frame that was not marked. A segmenter that can refines it with the
+/// clicks, so a correction mends the track instead of starting over; one that cannot ignores it.
+/// </param>
+public sealed record SegmentRequest(Mat Frame, IReadOnlyList<Click> Clicks, string? CacheKey, Mat? Prior = null);
 
 /// <summary>Turns clicks on a frame into the mask of one element.</summary>
 public interface IClickSegmenter

@@ -90,6 +90,51 @@ public sealed class LearnedEngineTests(LearnedEngineTests.Swan swan) : IClassFix
     }
 
     [Fact]
+    public async Task A_click_on_a_frame_the_preview_tracked_corrects_that_track_and_only_a_current_preview_counts()
+    {
+        using var app = Learned();
+        using var client = app.Client();
+        var sid = (await Wire.InitAsync(client, swan.Path))["session_id"]!.GetValue<string>();
+        (await Wire.PostAsync(client, $"{B}/add-selection",
+            new { session_id = sid, frame_index = 0, points = new[] { new { x = 272.0 / 854, y = 319.0 / 480 } } })).Ok();
+        var res = (await Wire.PostAsync(client, $"{B}/preview-selection", new { session_id = sid })).Ok().Data["res"]!;
+        var frames = JsonNode.Parse(await Wire.DownloadAsync(client, res["tracking_output"]!.GetValue<string>()))!["frames"]!.AsArray();
+        var trackedCounts = frames[30]!["rle_mask_list"]![0]!["rle_mask"]!["counts"]!.GetValue<string>();
+        var tracked = CocoRle.Decode(480, 854, trackedCounts);
+
+        // A click inside what the preview showed on frame 30, which nobody marked.
+        using var trackedMat = Roto.Vision.MaskMats.ToMat(tracked);
+        using var distance = new Mat();
+        Cv2.DistanceTransform(trackedMat, distance, DistanceTypes.L2, DistanceTransformMasks.Mask5);
+        Cv2.MinMaxLoc(distance, out _, out _, out _, out Point inside);
+        var point = new { x = (inside.X + 0.5) / 854, y = (inside.Y + 0.5) / 480 };
+        var mended = MaskOf((await Wire.PostAsync(client, $"{B}/add-selection",
+            new { session_id = sid, frame_index = 30, points = new[] { point } })).Ok().Data["res"]!, 0);
+
+        Assert.Equal(trackedCounts, FrameMask(app, sid, 30).PriorCounts);
+        Assert.True(mended.IoU(tracked) >= 0.8, $"the correction replaced the track's mask instead of refining it: IoU {mended.IoU(tracked):0.000}");
+        Assert.True(mended.IoU(Swan.Truth(30)) >= 0.7, $"IoU with the ground truth {mended.IoU(Swan.Truth(30)):0.000}");
+
+        // The preview is now out of date: a first click on another frame starts from nothing.
+        (await Wire.PostAsync(client, $"{B}/add-selection",
+            new { session_id = sid, frame_index = 40, points = new[] { point } })).Ok();
+        Assert.Null(FrameMask(app, sid, 40).PriorCounts);
+
+        // Deleting the click takes the frame's mask, prior and all.
+        var after = (await Wire.PostAsync(client, $"{B}/delete-selection",
+            new { session_id = sid, frame_index = 30, points = new[] { point } })).Ok().Data["res"]!;
+        Assert.Empty(after["rle_mask_list"]!.AsArray());
+        using var scope = app.Services.CreateScope();
+        Assert.False(scope.ServiceProvider.GetRequiredService<Roto.Core.Data.RotoDb>().FrameMasks.Any(m => m.SessionId == sid && m.FrameIndex == 30));
+    }
+
+    private static Roto.Core.Data.FrameMaskRecord FrameMask(RotoApp app, string sessionId, int frameIndex)
+    {
+        using var scope = app.Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<Roto.Core.Data.RotoDb>().FrameMasks.Single(m => m.SessionId == sessionId && m.FrameIndex == frameIndex);
+    }
+
+    [Fact]
     public async Task An_empty_models_folder_serves_the_classical_engines_and_says_so()
     {
         var empty = TestData.TempDir("roto-no-models");

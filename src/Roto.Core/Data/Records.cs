@@ -54,6 +54,11 @@ public sealed class FrameMaskRecord
     public int ObjectId { get; set; }
     /// <summary>COCO compressed RLE counts over [Height, Width] of the session.</summary>
     public string Counts { get; set; } = "";
+    /// <summary>
+    /// The preview's tracked mask of this element on this frame when the frame was first clicked, as COCO RLE counts;
+    /// null when the frame had none. The clicks correct it rather than start over, and a delete replays them on it.
+    /// </summary>
+    public string? PriorCounts { get; set; }
 }
 
 public static class TaskStatuses

@@ -115,6 +115,7 @@ public sealed class SessionService(
             throw KlingError.Invalid($"frame_index: at most {MaxMarkedFrames} frames can be marked in a session; frames {string.Join(", ", markedFrames.Order())} are marked");
 
         var onFrame = existing.Where(p => p.FrameIndex == frameIndex && p.ObjectId == objectId).ToList();
+        var prior = onFrame.Count == 0 ? await TrackedMaskAsync(session, frameIndex, objectId, ct) : null;
         var now = Ids.NowMs();
         foreach (var p in points)
         {
@@ -131,10 +132,31 @@ public sealed class SessionService(
         if (onFrame.Count > MaxPointsPerFrame)
             throw KlingError.Invalid($"points: at most {MaxPointsPerFrame} points can be placed on one frame; frame {frameIndex} would have {onFrame.Count}");
 
-        await RecomputeMaskAsync(session, frameIndex, objectId, onFrame, ct);
+        await RecomputeMaskAsync(session, frameIndex, objectId, onFrame, ct, prior);
         Touch(session, now);
         await db.SaveChangesAsync(ct);
         return new FrameSelection(session, frameIndex, await MasksOnFrameAsync(sessionId, frameIndex, session, ct), now);
+    }
+
+    /// <summary>
+    /// What the current preview showed of the element on this frame, as RLE counts, or null: no preview of this
+    /// selection, or nothing tracked there. A first click on a frame that was not marked then corrects the track.
+    /// </summary>
+    private async Task<string?> TrackedMaskAsync(SessionRecord session, int frameIndex, int objectId, CancellationToken ct)
+    {
+        if (session.TrackingKey == null || session.PreviewVersion != session.SelectionVersion) return null;
+        try
+        {
+            var track = await Tracking.RleMaskTrack.LoadAsync(files.PathOf(session.TrackingKey), ct);
+            return frameIndex < track.FrameCount && track.Frames[frameIndex].TryGetValue(objectId, out var counts)
+                && CocoRle.ParseCounts(counts).Count > 1 ? counts : null;
+        }
+        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException)
+        {
+            // The sweeper may have taken an expired preview: then the click starts from nothing, as on any frame.
+            log.LogInformation("No tracked mask of session {SessionId} frame {Frame} to correct: {Error}", session.Id, frameIndex, ex.Message);
+            return null;
+        }
     }
 
     public Task<FrameSelection> DeleteAsync(string accountId, string sessionId, int frameIndex, int objectId,
@@ -201,7 +223,8 @@ public sealed class SessionService(
     public async Task<List<FrameMaskRecord>> KeyframeMasksAsync(string sessionId, CancellationToken ct) =>
         await db.FrameMasks.AsNoTracking().Where(m => m.SessionId == sessionId).OrderBy(m => m.FrameIndex).ThenBy(m => m.ObjectId).ToListAsync(ct);
 
-    private async Task RecomputeMaskAsync(SessionRecord session, int frameIndex, int objectId, List<PointRecord> points, CancellationToken ct)
+    /// <param name="prior">A new element-frame's tracked mask (RLE counts) to correct; a stored frame keeps its own.</param>
+    private async Task RecomputeMaskAsync(SessionRecord session, int frameIndex, int objectId, List<PointRecord> points, CancellationToken ct, string? prior = null)
     {
         var stored = await db.FrameMasks.FirstOrDefaultAsync(m => m.SessionId == session.Id && m.FrameIndex == frameIndex && m.ObjectId == objectId, ct);
         if (points.Count == 0)
@@ -214,9 +237,11 @@ public sealed class SessionService(
         using var slot = await gate.EnterAsync(ct);
         using var frame = await FrameAsync(session, frameIndex, ct);
         var clicks = points.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Select(p => new Click(p.X, p.Y, p.Label != 0)).ToList();
-        using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, FirstFrameWarmer.AnalysisKey(session.Id, frameIndex)));
+        prior = stored != null ? stored.PriorCounts : prior;
+        using var priorMask = prior == null ? null : MaskMats.ToMat(CocoRle.Decode(session.Height, session.Width, prior));
+        using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, FirstFrameWarmer.AnalysisKey(session.Id, frameIndex), priorMask));
         var counts = Tracking.RleMaskTrack.Encode(mask);
-        if (stored == null) db.FrameMasks.Add(new FrameMaskRecord { SessionId = session.Id, FrameIndex = frameIndex, ObjectId = objectId, Counts = counts });
+        if (stored == null) db.FrameMasks.Add(new FrameMaskRecord { SessionId = session.Id, FrameIndex = frameIndex, ObjectId = objectId, Counts = counts, PriorCounts = prior });
         else stored.Counts = counts;
     }
 

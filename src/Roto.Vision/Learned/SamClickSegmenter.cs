@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using OpenCvSharp;
 using Roto.Vision.Segmentation;
 
@@ -32,16 +33,19 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
     public Mat Segment(SegmentRequest request)
     {
         var frame = request.Frame;
-        if (!request.Clicks.Any(c => c.Include)) return new Mat(frame.Rows, frame.Cols, MatType.CV_8UC1, Scalar.All(0));
+        var prior = request.Prior is { } given && Cv2.CountNonZero(given) > 0 ? given : null;
+        if (prior == null && !request.Clicks.Any(c => c.Include)) return new Mat(frame.Rows, frame.Cols, MatType.CV_8UC1, Scalar.All(0));
         var state = State(frame, request.CacheKey);
-        Step? step = null;
+        // With a prior every click is a correction of it, and the memo tells priors apart by their content.
+        var step = prior == null ? null : PriorStep(prior, state);
+        var scope = step == null ? "" : Convert.ToHexString(SHA256.HashData(step.Mask)) + "|";
         for (var k = 1; k <= request.Clicks.Count; k++)
         {
             var prefix = request.Clicks.Take(k).ToList();
-            var key = string.Join(';', prefix.Select(c => FormattableString.Invariant($"{c.X:0.0000},{c.Y:0.0000}{(c.Include ? '+' : '-')}")));
+            var key = scope + string.Join(';', prefix.Select(c => FormattableString.Invariant($"{c.X:0.0000},{c.Y:0.0000}{(c.Include ? '+' : '-')}")));
             lock (state.Memo)
                 if (state.Memo.TryGetValue(key, out var memo)) { step = memo; continue; }
-            step = Next(state, prefix, step);
+            step = k == 1 && step != null && prefix[0].Include ? FirstOnPrior(state, prefix, step) : Next(state, prefix, step, prior != null);
             lock (state.Memo) state.Memo[key] = step;
         }
         using var work = ToMat(step!.Mask, state.WorkSize);
@@ -52,14 +56,45 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         return full;
     }
 
+    /// <summary>
+    /// The first include click on a prior: the prior mended near the click, or, where the click's own mask keeps what
+    /// the prior had (most of its pixels, at most twice its area), that mask: the track held a part of the element and
+    /// the click shows the whole of it.
+    /// </summary>
+    private Step FirstOnPrior(FrameState state, List<Click> prefix, Step prior)
+    {
+        var mended = Next(state, prefix, prior, fromPrior: true);
+        var alone = Next(state, prefix, null, fromPrior: false);
+        int priorArea = 0, kept = 0, aloneArea = 0;
+        for (var i = 0; i < prior.Mask.Length; i++)
+        {
+            if (alone.Mask[i] != 0) aloneArea++;
+            if (prior.Mask[i] == 0) continue;
+            priorArea++;
+            if (alone.Mask[i] != 0) kept++;
+        }
+        return kept >= _options.PriorKept * priorArea && aloneArea <= _options.PriorGrowth * priorArea ? alone : mended;
+    }
+
+    /// <summary>The prior as the step the first click refines: its mask at working size and its logits as SAM's mask prompt.</summary>
+    private static Step PriorStep(Mat prior, FrameState state)
+    {
+        using var work = new Mat();
+        Cv2.Resize(prior, work, state.WorkSize, 0, 0, InterpolationFlags.Linear);
+        Cv2.Threshold(work, work, 127, 255, ThresholdTypes.Binary);
+        var bytes = new byte[state.WorkSize.Width * state.WorkSize.Height];
+        Marshal.Copy(work.Data, bytes, 0, bytes.Length);
+        return new Step(bytes, SamDecoder.MaskPrompt(prior));
+    }
+
     /// <summary>The mask after one more click, at working size, with the logits the next click refines.</summary>
     private sealed record Step(byte[] Mask, float[]? LowRes);
 
-    private Step Next(FrameState state, List<Click> prefix, Step? previous)
+    private Step Next(FrameState state, List<Click> prefix, Step? previous, bool fromPrior)
     {
         var last = prefix[^1];
         var includes = prefix.Count(c => c.Include);
-        if (includes == 0) return new Step(new byte[state.WorkSize.Width * state.WorkSize.Height], null);
+        if (includes == 0 && !fromPrior) return new Step(new byte[state.WorkSize.Width * state.WorkSize.Height], null);
         var points = prefix.Select(c => Point(c, state)).ToList();
         var hasMask = previous?.LowRes != null && previous.Mask.Any(b => b != 0);
         var candidates = models.Decoder.Decode(state.Embedding, points, hasMask ? previous!.LowRes : null, state.WorkSize);
@@ -70,7 +105,7 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
             var chosen = candidates.OrderByDescending(c => Fits(c, last, state) ? 1 : 0).ThenByDescending(c => c.PredictedIou).First();
             var mask = Bytes(chosen, state.WorkSize);
             if (_options.Corrections == "monotone" || (_options.Corrections == "guarded" && !StaysLocal(state, previous!.Mask, mask, last)))
-                mask = Monotone(state, previous!.Mask, mask, last, prefix);
+                mask = Monotone(state, previous!.Mask, mask, last, prefix, fromPrior);
             return new Step(mask, chosen.LowRes);
         }
         finally
@@ -136,7 +171,7 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
     /// A correction may only add (include) or take away (exclude), and only the region connected to its click: a
     /// person who fixes one part does not expect another part to change.
     /// </summary>
-    private byte[] Monotone(FrameState state, byte[] previous, byte[] proposed, Click last, List<Click> prefix)
+    private byte[] Monotone(FrameState state, byte[] previous, byte[] proposed, Click last, List<Click> prefix, bool fromPrior)
     {
         int w = state.WorkSize.Width, h = state.WorkSize.Height;
         int cx = Col(last, state), cy = Row(last, state);
@@ -158,7 +193,8 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         if (previous[at] != 0) dropped[at] = 255;
         var droppedIds = Components(dropped, w, h);
         for (var i = 0; i < next.Length; i++) if (droppedIds[at] > 0 && droppedIds[i] == droppedIds[at]) next[i] = 0;
-        // Only what stays connected to an include click remains.
+        // Only what stays connected to an include click remains; a prior's parts are the element's without a click.
+        if (fromPrior) return next;
         var keptIds = Components(next, w, h);
         var keep = prefix.Where(c => c.Include).Select(c => keptIds[Row(c, state) * w + Col(c, state)]).Where(i => i > 0).ToHashSet();
         for (var i = 0; i < next.Length; i++) next[i] = keep.Contains(keptIds[i]) ? (byte)255 : (byte)0;

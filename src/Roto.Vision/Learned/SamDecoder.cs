@@ -107,6 +107,31 @@ public sealed class SamDecoder : IDisposable
         return candidates;
     }
 
+    /// <summary>
+    /// A mask or probability (CV_32FC1 in 0…1, or CV_8UC1 in 0…255) of the frame's aspect as SAM's 256×256
+    /// <c>mask_input</c>: the frame occupies the grid's top-left part, as it does the encoder's padded square, and the
+    /// logits are a steep ramp around one half, as the decoder's own are.
+    /// </summary>
+    public static float[] MaskPrompt(Mat mask)
+    {
+        const int side = LowResSide;
+        var scale = side / (double)Math.Max(mask.Cols, mask.Rows);
+        var size = new Size(Math.Max(1, (int)Math.Round(mask.Cols * scale)), Math.Max(1, (int)Math.Round(mask.Rows * scale)));
+        using var probability = new Mat();
+        mask.ConvertTo(probability, MatType.CV_32FC1, mask.Type() == MatType.CV_8UC1 ? 1.0 / 255 : 1.0);
+        using var small = new Mat();
+        Cv2.Resize(probability, small, size, 0, 0, InterpolationFlags.Area);
+        var prompt = new float[side * side];
+        Array.Fill(prompt, -20f);
+        var row = new float[size.Width];
+        for (var y = 0; y < size.Height; y++)
+        {
+            Marshal.Copy(small.Data + y * size.Width * sizeof(float), row, 0, size.Width);
+            for (var x = 0; x < size.Width; x++) prompt[y * side + x] = (row[x] - 0.5f) * 40f;
+        }
+        return prompt;
+    }
+
     private static float[] Dense(Tensor<float> tensor) => tensor is DenseTensor<float> dense ? dense.Buffer.ToArray() : [.. tensor];
 
     public void Dispose() => _session.Dispose();

@@ -34,9 +34,15 @@ public sealed record SamSegmenterOptions
     /// <summary>How far a correction may reach, as a multiple of its click's distance to the selection's edge; 0 = no such limit.</summary>
     public double GapReach { get; init; } = 3;
 
+    /// <summary>On a prior (a tracked mask being corrected): the share of its pixels that the first click's own mask must keep to replace it.</summary>
+    public double PriorKept { get; init; } = 0.9;
+
+    /// <summary>On a prior: how many times the prior's area the first click's own mask may cover and still replace it.</summary>
+    public double PriorGrowth { get; init; } = 2;
+
     /// <summary>The longest side at which masks are decoded; larger frames are decoded smaller and scaled up.</summary>
     public int DecodeSide { get; init; } = 1024;
 
     public override string ToString() =>
-        $"iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}";
+        $"iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
 }

@@ -126,7 +126,7 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
                 new(box.Left * k, box.Top * k, 2),
                 new(box.Right * k, box.Bottom * k, 3),
             };
-            var maskInput = options.MaskPrompt ? LowResPrompt(probability, embedding) : null;
+            var maskInput = options.MaskPrompt ? SamDecoder.MaskPrompt(probability) : null;
             var candidates = models.Decoder.Decode(embedding, points, maskInput, frame.Size());
             try
             {
@@ -141,28 +141,6 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             {
                 foreach (var c in candidates) c.Dispose();
             }
-        }
-
-        /// <summary>
-        /// The probability as SAM's 256×256 mask prompt: the frame occupies the grid's top-left part in the encoder's
-        /// padded square, and the logits are a steep ramp around one half, as the decoder's own are.
-        /// </summary>
-        private static float[] LowResPrompt(Mat probability, SamEmbedding embedding)
-        {
-            const int side = SamDecoder.LowResSide;
-            var scale = side / (double)Math.Max(probability.Cols, probability.Rows);
-            var size = new Size(Math.Max(1, (int)Math.Round(probability.Cols * scale)), Math.Max(1, (int)Math.Round(probability.Rows * scale)));
-            using var small = new Mat();
-            Cv2.Resize(probability, small, size, 0, 0, InterpolationFlags.Area);
-            var prompt = new float[side * side];
-            Array.Fill(prompt, -20f);
-            var row = new float[size.Width];
-            for (var y = 0; y < size.Height; y++)
-            {
-                Marshal.Copy(small.Data + y * size.Width * sizeof(float), row, 0, size.Width);
-                for (var x = 0; x < size.Width; x++) prompt[y * side + x] = (row[x] - 0.5f) * 40f;
-            }
-            return prompt;
         }
 
         private static Point Interior(Mat binary)

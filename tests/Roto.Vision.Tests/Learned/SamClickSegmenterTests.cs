@@ -92,4 +92,50 @@ public sealed class SamClickSegmenterTests(LearnedModelsFixture fixture) : IClas
         Assert.Equal(255, At(two, second));
         Assert.True(Iou(two, truth) > Iou(one, truth), $"IoU {Iou(one, truth):0.000} -> {Iou(two, truth):0.000}");
     }
+
+    [Theory]
+    [InlineData("blackswan")]
+    [InlineData("camel")]
+    public void A_click_on_a_frame_with_a_tracked_mask_mends_it_instead_of_starting_over(string sequence)
+    {
+        using var frame = Frame(sequence);
+        using var truth = Truth(sequence);
+        // The track lost the element's right part: the prior is the truth with its right 40 % cut away.
+        var box = Cv2.BoundingRect(truth);
+        using var prior = truth.Clone();
+        var cut = box.X + (int)(box.Width * 0.6);
+        prior[new Rect(cut, 0, frame.Width - cut, frame.Height)].SetTo(Scalar.All(0));
+        using var missed = new Mat();
+        Cv2.Subtract(truth, prior, missed);
+        var click = Interior(missed);
+
+        using var mended = _segmenter.Segment(new SegmentRequest(frame, [click], $"test/prior/{sequence}", prior));
+        using var alone = _segmenter.Segment(new SegmentRequest(frame, [click], $"test/prior/{sequence}"));
+
+        using var kept = new Mat();
+        Cv2.BitwiseAnd(mended, prior, kept);
+        Assert.True(Cv2.CountNonZero(kept) >= 0.95 * Cv2.CountNonZero(prior), "the correction dropped what the track had right");
+        Assert.Equal(255, At(mended, click));
+        Assert.True(Iou(mended, truth) > Iou(prior, truth) + 0.05, $"IoU {Iou(prior, truth):0.000} -> {Iou(mended, truth):0.000}");
+        Assert.True(Iou(mended, truth) >= Iou(alone, truth) - 0.02, $"with the prior {Iou(mended, truth):0.000}, from the click alone {Iou(alone, truth):0.000}");
+    }
+
+    [Fact]
+    public void An_exclude_click_alone_takes_a_leak_out_of_a_tracked_mask()
+    {
+        using var frame = Frame("blackswan");
+        using var truth = Truth("blackswan");
+        // The track leaked onto the water below the swan.
+        var box = Cv2.BoundingRect(truth);
+        using var prior = truth.Clone();
+        var leak = new Rect(box.X + box.Width / 4, Math.Min(frame.Height - 40, box.Bottom + 5), box.Width / 2, 35);
+        prior[leak].SetTo(Scalar.All(255));
+        var click = new Click((leak.X + leak.Width / 2.0) / frame.Width, (leak.Y + leak.Height / 2.0) / frame.Height, Include: false);
+
+        using var mended = _segmenter.Segment(new SegmentRequest(frame, [click], "test/prior-leak", prior));
+
+        Assert.Equal(0, At(mended, click));
+        Assert.True(Iou(mended, truth) > Iou(prior, truth), $"IoU {Iou(prior, truth):0.000} -> {Iou(mended, truth):0.000}");
+        Assert.True(Iou(mended, truth) >= 0.8, $"IoU {Iou(mended, truth):0.000}");
+    }
 }

@@ -97,6 +97,9 @@ namespace Roto.Core.Data.Migrations.Postgres
                     b.Property<int>("ObjectId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("PriorCounts")
+                        .HasColumnType("text");
+
                     b.Property<string>("SessionId")
                         .IsRequired()
                         .HasMaxLength(24)

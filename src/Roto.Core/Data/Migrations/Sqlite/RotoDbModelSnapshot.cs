@@ -88,6 +88,9 @@ namespace Roto.Core.Data.Migrations.Sqlite
                     b.Property<int>("ObjectId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PriorCounts")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SessionId")
                         .IsRequired()
                         .HasMaxLength(24)
