@@ -59,5 +59,20 @@ round() { # workers
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=()
 }
 
+# The peer, in the same run: what this machine gives two single-core jobs at once. The same x264 transcode of the
+# clip, pinned to one core, alone and then twice at once on two cores; the ratio of their rates is the ceiling
+# that two single-core workers can reach here.
+peer() { # cpus...
+  local began ended
+  began=$(date +%s.%N)
+  for cpu in "$@"; do
+    (for _ in 1 2 3 4; do taskset -c "$cpu" ffmpeg -v error -y -i "$CLIP" -c:v libx264 -preset medium -threads 1 -f null -; done) &
+  done
+  wait
+  ended=$(date +%s.%N)
+  python3 -c "import sys; n,t=int(sys.argv[1]),float(sys.argv[2]); print(f'ffmpeg peer, {n} single-core job(s) of 4 transcodes at once: {t:.2f} s = {n*4*60/t:.1f} transcodes/min')" "$#" "$(echo "$ended - $began" | bc)"
+}
+peer 0; peer 0 1
+
 round 1
 round 2

@@ -62,6 +62,9 @@ public sealed class FirstFrameWarmer : BackgroundService
     /// <summary>The engines loaded at start so far, in order (for tests and diagnostics).</summary>
     public IReadOnlyCollection<string> LoadedEngines => _loaded;
 
+    /// <summary>Whether frame 0 of the session is queued or being prepared (for tests and diagnostics).</summary>
+    public bool IsPending(string sessionId) => _pending.ContainsKey(sessionId);
+
     public void Schedule(string sessionId, string videoKey, VideoSource video)
     {
         if (!_options.Value.WarmFirstFrame || video.FrameCount <= Frame) return;
