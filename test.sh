@@ -31,5 +31,10 @@ passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
 echo "==> Tested in $((SECONDS - step)) s; the whole run took $((SECONDS - started)) s"
+# CI shows only the end of the log: name the failed tests and their first message line here.
+if [ "$failed" != 0 ]; then
+  echo "==> Failed tests:"
+  grep -E -A3 "^ +Failed [A-Za-z]" artifacts/test-output.log | grep -v "^--$" | head -60 || true
+fi
 echo "Total: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status
