@@ -1,7 +1,11 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 using Roto.Core.Callbacks;
 using Roto.Core.Data;
 using Roto.Core.Engines;
@@ -110,6 +114,8 @@ public static class CoreServices
         {
             services.AddHostedService<TaskWorker>();
             services.AddHostedService<CallbackSender>();
+            // Other processes queue tasks too: PostgreSQL tells this one at once instead of at its next poll.
+            if (settings.Database.IsPostgres) services.AddHostedService<Cluster.WorkListener>();
         }
         services.AddSingleton<Sweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
@@ -122,10 +128,33 @@ public static class CoreServices
     /// </summary>
     public static async Task PrepareDatabaseAsync(IServiceProvider services, CancellationToken ct = default)
     {
-        using var scope = services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
-        if (!db.IsPostgres) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
-        await db.Database.MigrateAsync(ct);
+        // Processes started together wait for each other's migrations: longer than the 30 s a command may take by
+        // default when the machine is busy. And PostgreSQL can refuse the second of two concurrent
+        // CREATE TABLE IF NOT EXISTS (of EF Core's history and lock tables) with a unique violation: a start tries again.
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<DbException>(),
+                MaxRetryAttempts = 4,
+                Delay = TimeSpan.FromSeconds(1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                OnRetry = a =>
+                {
+                    services.GetRequiredService<ILoggerFactory>().CreateLogger("Roto.Core.Database")
+                        .LogWarning("Preparing the database failed ({Reason}); trying again", a.Outcome.Exception?.Message);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+        await pipeline.ExecuteAsync(async token =>
+        {
+            using var scope = services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
+            db.Database.SetCommandTimeout(TimeSpan.FromMinutes(5));
+            if (!db.IsPostgres) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", token);
+            await db.Database.MigrateAsync(token);
+        }, ct);
     }
 
     private static void CheckRole(string role)

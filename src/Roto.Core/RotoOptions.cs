@@ -37,6 +37,11 @@ public sealed class RotoOptions
     /// A task whose worker died is taken up again by another worker once its lease has lapsed.
     /// </summary>
     public TimeSpan TaskLease { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How often an idle worker looks for tasks queued by other processes. On PostgreSQL it is told at once
+    /// (LISTEN/NOTIFY) and this is only the fallback; on SQLite it is how soon another process's task starts.
+    /// </summary>
+    public TimeSpan TaskPollInterval { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>"all" (the default) serves the API and runs tasks; "api" runs no tasks; "worker" serves only /health.</summary>
     public string Role { get; set; } = RotoRoles.All;
     /// <summary>Key (base64, 32 bytes or more) that signs file URLs; empty uses the one generated into the data directory.</summary>

@@ -69,7 +69,11 @@ public sealed class ServerProcess : IDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"the server exited with {process.ExitCode} while starting; see {logPath}");
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // drains the output handlers into the log
+                throw new InvalidOperationException($"the server exited with {process.ExitCode} while starting; the end of its log:\n{Tail(logPath, log)}");
+            }
             try
             {
                 using var response = await probe.GetAsync("health");
@@ -84,6 +88,13 @@ public sealed class ServerProcess : IDisposable
             }
             await Task.Delay(200);
         }
+    }
+
+    private static string Tail(string logPath, StreamWriter log)
+    {
+        lock (log) log.Flush();
+        using var reader = new StreamReader(new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return string.Join('\n', reader.ReadToEnd().Split('\n').TakeLast(40));
     }
 
     public HttpClient Client(TimeSpan? timeout = null)

@@ -171,6 +171,21 @@ public sealed class SharedDatabaseTests
         Assert.Single(db.Rows("""SELECT "Key" FROM "Files" WHERE "OwnerId" = @id AND "Kind" = 'result'""", taskId));
     }
 
+    [Fact]
+    public async Task On_postgres_a_worker_hears_of_a_new_task_at_once_instead_of_at_its_next_poll()
+    {
+        var db = new Db("postgres");
+        using var api = db.App(new() { ["Roto:Role"] = "api" });
+        // A poll this far apart means that only the notification can start the task within the test's wait.
+        using var worker = db.App(new() { ["Roto:Role"] = "worker", ["Roto:TaskPollInterval"] = "01:00:00" });
+        using var client = api.Client();
+        using var workerClient = worker.Client();
+        Assert.Equal(200, (int)(await workerClient.GetAsync("/health")).StatusCode);
+        var taskId = await RemoveAsync(client, await SelectedSessionAsync(client));
+        Assert.Equal("succeed", (await Wire.WaitForTaskAsync(client, taskId, TimeSpan.FromMinutes(5)))["task_status"]!.GetValue<string>());
+        Assert.Equal(1, db.Task(taskId).Attempts);
+    }
+
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]

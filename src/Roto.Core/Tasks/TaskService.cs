@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Roto.Core.Callbacks;
+using Roto.Core.Cluster;
 using Roto.Core.Data;
 using Roto.Core.Ingest;
 using Roto.Core.Sessions;
@@ -83,6 +84,7 @@ public sealed class TaskService(
             db.Tasks.Add(task);
             await callbacks.EnqueueAsync(db, task, save: false, ct);
             await db.SaveChangesAsync(ct);
+            await WorkNotifications.NotifyAsync(db, ct);
             await tx.CommitAsync(ct);
         }
         catch (Exception ex) when (ex is KlingError || ex is DbUpdateException && request.ExternalTaskId != null)

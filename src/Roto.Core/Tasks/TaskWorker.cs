@@ -43,7 +43,7 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, C
                 if (taskId == null)
                 {
                     // Another process's new task only shows up on the next look: the signal wakes this process's own.
-                    await signal.WaitAsync(TimeSpan.FromSeconds(2), ct);
+                    await signal.WaitAsync(options.Value.TaskPollInterval, ct);
                     continue;
                 }
                 await RunAsync(taskId, ct);
