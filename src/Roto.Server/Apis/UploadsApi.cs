@@ -16,7 +16,7 @@ public static class UploadsApi
     public static void MapUploadsApi(this IEndpointRouteBuilder app, string prefix)
     {
         app.MapPost($"{prefix}/uploads", UploadAsync).WithTags("Uploads").DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").Produces<Envelope<UploadData>>();
+            .Accepts<UploadRequest>("multipart/form-data").Produces<Envelope<UploadData>>();
     }
 
     private static async Task<IResult> UploadAsync(HttpContext http, UploadService uploads, FileStore files, IOptions<RotoOptions> options, CancellationToken ct)
