@@ -9,6 +9,7 @@ using Polly.Retry;
 using Roto.Core.Callbacks;
 using Roto.Core.Data;
 using Roto.Core.Engines;
+using Roto.Core.Files;
 using Roto.Core.Ingest;
 using Roto.Core.Maintenance;
 using Roto.Core.Net;
@@ -16,6 +17,7 @@ using Roto.Core.Sessions;
 using Roto.Core.Storage;
 using Roto.Core.Tasks;
 using Roto.Core.Tracking;
+using Roto.Core.Uploads;
 using Roto.Media;
 using Roto.Vision;
 using Roto.Vision.Compositing;
@@ -48,6 +50,8 @@ public static class CoreServices
         {
             services.AddDbContext<RotoDb, SqliteRotoDb>((sp, o) => o.UseSqlite(RotoDb.SqliteConnectionString(sp.GetRequiredService<DataDirectory>().Path)));
         }
+        // The local data directory is the first home of stored files; shared storage would be another IFileStore.
+        services.AddSingleton<IFileStore, LocalFileStore>();
         services.AddSingleton<FileStore>();
 
         services.AddSingleton(sp =>
@@ -72,6 +76,8 @@ public static class CoreServices
         services.AddSingleton<Downloader>();
         services.AddScoped<MediaSource>();
         services.AddScoped<ReferenceImages>();
+        services.AddScoped<UploadService>();
+        services.AddScoped<FileService>();
 
         // Engines: each behind its interface so a better one replaces it without touching anything above.
         // The learned engines when their networks load (EngineCatalog), the classical ones as the fallback.

@@ -25,13 +25,7 @@ public static class ServerSetup
         });
         services.ConfigureHttpJsonOptions(o => WireJson.Configure(o.SerializerOptions));
         services.AddSingleton<Accounts>();
-        // Without a title the document (and the page at /docs) is called after the assembly: "Roto.Server | v1".
-        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Roto";
-            document.Info.Description = "Kling AI's Multi-Elements video editing API, self-hosted, with Roto's extensions.";
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(ApiDocument.Configure);
         services.AddCors();
         return services;
     }

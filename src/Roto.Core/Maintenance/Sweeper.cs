@@ -68,6 +68,7 @@ public sealed class Sweeper(IServiceScopeFactory scopes, Cluster.Instance instan
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
         var files = scope.ServiceProvider.GetRequiredService<FileStore>();
+        var store = scope.ServiceProvider.GetRequiredService<IFileStore>();
         var now = Ids.NowMs();
 
         var expiredSessions = await db.Sessions.Where(s => s.ExpiresAt < now).Select(s => s.Id).ToListAsync(ct);
@@ -92,8 +93,8 @@ public sealed class Sweeper(IServiceScopeFactory scopes, Cluster.Instance instan
         foreach (var id in expiredUploads) await files.DeleteOwnedByAsync(db, id, ct);
 
         var grace = options.Value.OrphanFileAge;
-        var ownerless = await DeleteOwnerlessFilesAsync(db, files, now - (long)grace.TotalMilliseconds, ct);
-        var orphans = DeleteAbandonedTempFolders(files, grace) + await DeleteOrphanFilesAsync(db, files, grace, ct);
+        var ownerless = await DeleteOwnerlessFilesAsync(db, store, now - (long)grace.TotalMilliseconds, ct);
+        var orphans = await store.DeleteOrphansAsync(grace, async c => (await db.Files.Select(f => f.Key).ToListAsync(c)).ToHashSet(StringComparer.Ordinal), ct);
         if (expiredSessions.Count + oldTasks.Count + expiredUploads.Count + ownerless + orphans > 0)
             log.LogInformation("Sweep removed {Sessions} sessions, {Tasks} tasks, {Uploads} uploads, {Ownerless} files of vanished owners, {Orphans} orphan files",
                 expiredSessions.Count, oldTasks.Count, expiredUploads.Count, ownerless, orphans);
@@ -104,7 +105,7 @@ public sealed class Sweeper(IServiceScopeFactory scopes, Cluster.Instance instan
     /// owner (an init, a preview, a task's reference images) leaves such records behind, and nothing else would
     /// ever expire them. Uploads own themselves and expire on their own.
     /// </summary>
-    private static async Task<int> DeleteOwnerlessFilesAsync(RotoDb db, FileStore files, long createdBefore, CancellationToken ct)
+    private static async Task<int> DeleteOwnerlessFilesAsync(RotoDb db, IFileStore store, long createdBefore, CancellationToken ct)
     {
         var sessionFiles = await db.Files
             .Where(f => (f.Kind == "normalized" || f.Kind == "preview") && f.CreatedAt < createdBefore && !db.Sessions.Any(s => s.Id == f.OwnerId))
@@ -113,61 +114,9 @@ public sealed class Sweeper(IServiceScopeFactory scopes, Cluster.Instance instan
             .Where(f => (f.Kind == "result" || f.Kind == "image") && f.CreatedAt < createdBefore && !db.Tasks.Any(t => t.Id == f.OwnerId))
             .ToListAsync(ct);
         var ownerless = sessionFiles.Concat(taskFiles).ToList();
-        foreach (var f in ownerless) FileStore.TryDelete(files.PathOf(f.Key));
+        foreach (var f in ownerless) store.Delete(f.Key);
         db.Files.RemoveRange(ownerless);
         await db.SaveChangesAsync(ct);
         return ownerless.Count;
-    }
-
-    /// <summary>The temporary folders of processes that are gone (killed mid-upload, mid-init, mid-preview, mid-task).</summary>
-    private static int DeleteAbandonedTempFolders(FileStore files, TimeSpan grace)
-    {
-        var removed = 0;
-        if (!Directory.Exists(files.TempParent)) return 0;
-        foreach (var dir in Directory.EnumerateDirectories(files.TempParent))
-        {
-            if (string.Equals(Path.GetFullPath(dir), Path.GetFullPath(files.TempRoot), StringComparison.Ordinal)) continue;
-            if (!InstanceTempDirectory.IsAbandoned(dir, grace)) continue;
-            var count = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count(f => Path.GetFileName(f) != InstanceTempDirectory.LockFileName);
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-                removed += count;
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-        return removed;
-    }
-
-    /// <summary>
-    /// Files on disk with no record, older than <paramref name="grace"/>. Instance temporary folders are handled by
-    /// their locks, not here. The records are read after the disk: <see cref="FileStore.AdoptAsync"/> records a file
-    /// before moving it into place, so any file the scan saw is recorded by then, whereas records read before the scan
-    /// miss a file adopted during it (and a moved file keeps the age it had in its temporary folder).
-    /// </summary>
-    private static async Task<int> DeleteOrphanFilesAsync(RotoDb db, FileStore files, TimeSpan grace, CancellationToken ct)
-    {
-        var cutoff = DateTime.UtcNow - grace;
-        var tempFolder = Path.GetFullPath(files.TempParent) + Path.DirectorySeparatorChar;
-        var old = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var path in Directory.EnumerateFiles(files.Root, "*", SearchOption.AllDirectories))
-        {
-            var full = Path.GetFullPath(path);
-            var inInstanceFolder = full.StartsWith(tempFolder, StringComparison.Ordinal)
-                && Path.GetRelativePath(tempFolder, full).Contains(Path.DirectorySeparatorChar);
-            if (inInstanceFolder || File.GetLastWriteTimeUtc(path) > cutoff) continue;
-            old[Path.GetRelativePath(files.Root, path).Replace(Path.DirectorySeparatorChar, '/')] = path;
-        }
-        if (old.Count == 0) return 0;
-        var known = (await db.Files.Select(f => f.Key).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        var removed = 0;
-        foreach (var (key, path) in old)
-        {
-            if (known.Contains(key)) continue;
-            FileStore.TryDelete(path);
-            removed++;
-        }
-        return removed;
     }
 }

@@ -36,7 +36,7 @@ public sealed class Downloader(OutboundHttp http)
         }
         catch (Exception ex) when (ex is not KlingError)
         {
-            Storage.FileStore.TryDelete(destination);
+            Storage.TempFiles.TryDelete(destination);
             if (OutboundHttp.IsBlocked(ex)) throw KlingError.Invalid($"{field} points to an address that is not allowed (loopback, private or link-local network)");
             if (ex is OperationCanceledException && !ct.IsCancellationRequested)
                 throw KlingError.Invalid($"{field} could not be downloaded within {timeout.TotalSeconds:0} s");
@@ -46,7 +46,7 @@ public sealed class Downloader(OutboundHttp http)
         }
         catch
         {
-            Storage.FileStore.TryDelete(destination);
+            Storage.TempFiles.TryDelete(destination);
             throw;
         }
     }

@@ -19,6 +19,7 @@ public sealed class PreviewService(
     SessionService sessions,
     SessionLocks locks,
     FileStore files,
+    IFileStore store,
     TrackBuilder trackBuilder,
     MediaTools tools,
     ComputeGate gate,
@@ -115,9 +116,9 @@ public sealed class PreviewService(
         }
         finally
         {
-            FileStore.TryDelete(videoTemp);
-            FileStore.TryDelete(coverTemp);
-            FileStore.TryDelete(jsonTemp);
+            TempFiles.TryDelete(videoTemp);
+            TempFiles.TryDelete(coverTemp);
+            TempFiles.TryDelete(jsonTemp);
             foreach (var k in keyframes) k.Mask.Dispose();
         }
     }
@@ -125,7 +126,7 @@ public sealed class PreviewService(
     /// <summary>The stored preview belongs to the current selection and its files are still there.</summary>
     public bool IsCurrent(SessionRecord s) =>
         s.PreviewVersion == s.SelectionVersion && s.TrackingKey != null && s.PreviewVideoKey != null && s.PreviewCoverKey != null
-        && File.Exists(files.PathOf(s.TrackingKey)) && File.Exists(files.PathOf(s.PreviewVideoKey)) && File.Exists(files.PathOf(s.PreviewCoverKey));
+        && store.Exists(s.TrackingKey) && store.Exists(s.PreviewVideoKey) && store.Exists(s.PreviewCoverKey);
 
     public static List<Keyframe> ToKeyframes(IEnumerable<FrameMaskRecord> keys, SessionRecord s) =>
         keys.Select(k => new Keyframe(k.FrameIndex, k.ObjectId, MaskMats.ToMat(CocoRle.Decode(s.Height, s.Width, k.Counts)))).ToList();
@@ -154,7 +155,7 @@ public sealed class PreviewService(
         {
             var record = await db.Files.FindAsync([key], ct);
             if (record != null) db.Files.Remove(record);
-            FileStore.TryDelete(files.PathOf(key));
+            store.Delete(key);
         }
         await db.SaveChangesAsync(ct);
     }

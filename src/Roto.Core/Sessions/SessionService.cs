@@ -53,7 +53,7 @@ public sealed class SessionService(
         try { normalized = await normalizer.NormalizeAsync(source.Path, info, target, temp, ct); }
         catch (Exception ex)
         {
-            FileStore.TryDelete(temp);
+            TempFiles.TryDelete(temp);
             // A tool that hung or crashed is the server's fault, not the file's: the error mapping answers 5xx for it.
             if (ex is MediaException and not MediaToolException) throw KlingError.Invalid($"{field}: {ex.Message}");
             throw;

@@ -7,74 +7,33 @@ using Roto.Core.Data;
 namespace Roto.Core.Storage;
 
 /// <summary>
-/// Files under {DataDir}/files, recorded with their owner, and the signed, expiring URLs that serve them.
-/// A URL is /files/{key}?exp={unix seconds}&amp;sig={HMAC-SHA256(key|exp)}.
+/// The files Roto hands out: each recorded with its owner and expiry, its bytes in the <see cref="IFileStore"/>, and
+/// served behind signed, expiring URLs: /files/{key}?exp={unix seconds}&amp;sig={HMAC-SHA256(key|exp)}.
 /// </summary>
-public sealed class FileStore : IDisposable
+public sealed class FileStore
 {
     public const string UrlPrefix = "/files/";
     private readonly byte[] _signingKey;
-    private readonly IOptions<RotoOptions> _options;
-    private readonly InstanceTempDirectory _temp;
+    private readonly IFileStore _bytes;
 
-    public FileStore(IOptions<RotoOptions> options, DataDirectory dataDir)
+    public FileStore(IOptions<RotoOptions> options, DataDirectory dataDir, IFileStore bytes)
     {
-        _options = options;
-        Root = Path.Combine(dataDir.Path, "files");
-        Directory.CreateDirectory(Root);
-        _temp = InstanceTempDirectory.Claim(TempParent);
+        _bytes = bytes;
         // Every process that serves file URLs must sign with the same key: configured, or the one in the shared data directory.
         _signingKey = string.IsNullOrWhiteSpace(options.Value.UrlSigningKey)
             ? dataDir.Secret("url-signing.key", 32)
             : Convert.FromBase64String(options.Value.UrlSigningKey.Trim());
     }
 
-    public string Root { get; }
-    /// <summary>Holds one folder per running process (see <see cref="InstanceTempDirectory"/>).</summary>
-    public string TempParent => Path.Combine(Root, "tmp");
-    /// <summary>This process's own temporary folder.</summary>
-    public string TempRoot => _temp.Path;
-
     /// <summary>A new key under a kind folder: kind/yyyyMMdd/id.ext.</summary>
     public static string NewKey(string kind, string id, string extension) =>
         $"{kind}/{DateTime.UtcNow:yyyyMMdd}/{id}{extension}";
 
-    /// <summary>The absolute path of a key, refusing any key that would leave the files folder.</summary>
-    public string PathOf(string key)
-    {
-        // A NUL or other control character is never in a key Roto makes, and some file APIs cut or reject at it.
-        if (string.IsNullOrEmpty(key) || key.Contains("..") || key.Contains('\\') || key.Any(char.IsControl) || Path.IsPathRooted(key))
-            throw KlingError.NotFound("file not found");
-        var full = Path.GetFullPath(Path.Combine(Root, key));
-        if (!full.StartsWith(Path.GetFullPath(Root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw KlingError.NotFound("file not found");
-        return full;
-    }
+    /// <summary>The store's <see cref="IFileStore.PathOf"/>, for callers that hold only this.</summary>
+    public string PathOf(string key) => _bytes.PathOf(key);
 
-    /// <summary>
-    /// A temporary path inside the data directory (same disk, so a final move is atomic). Every new file starts
-    /// here, so this is where a disk short of space is noticed: see <see cref="EnsureFreeSpace"/>.
-    /// </summary>
-    public string TempPath(string extension)
-    {
-        EnsureFreeSpace();
-        return Path.Combine(TempRoot, $"{Guid.NewGuid():N}{extension}");
-    }
-
-    /// <summary>
-    /// Throws <see cref="InsufficientStorageException"/> when writing <paramref name="bytesToWrite"/> more would leave
-    /// less than Limits.MinFreeDiskBytes free on the data directory's disk.
-    /// </summary>
-    public void EnsureFreeSpace(long bytesToWrite = 0)
-    {
-        var minimum = _options.Value.Limits.MinFreeDiskBytes;
-        if (minimum <= 0) return;
-        var free = FreeBytes();
-        if (free - bytesToWrite < minimum) throw new InsufficientStorageException(free, minimum, bytesToWrite);
-    }
-
-    /// <summary>Bytes this process may still write on the data directory's disk.</summary>
-    public long FreeBytes() => new DriveInfo(Root).AvailableFreeSpace;
+    /// <summary>The store's <see cref="IFileStore.TempPath"/>, for callers that hold only this.</summary>
+    public string TempPath(string extension) => _bytes.TempPath(extension);
 
     /// <summary>
     /// Records a finished file with its owner, then moves it into storage. The record comes first so that a file never
@@ -84,7 +43,7 @@ public sealed class FileStore : IDisposable
     public async Task<StoredFileRecord> AdoptAsync(RotoDb db, string tempPath, string key, string accountId, string kind, string ownerId,
         string contentType, TimeSpan lifetime, CancellationToken ct)
     {
-        var path = PathOf(key);
+        _bytes.PathOf(key); // refuses a bad key before anything is recorded
         var now = Ids.NowMs();
         var record = await db.Files.FindAsync([key], ct);
         var added = record == null;
@@ -106,8 +65,7 @@ public sealed class FileStore : IDisposable
         await db.SaveChangesAsync(ct);
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            File.Move(tempPath, path, overwrite: true);
+            await _bytes.CommitAsync(tempPath, key, ct);
         }
         catch when (added)
         {
@@ -121,14 +79,9 @@ public sealed class FileStore : IDisposable
     public async Task DeleteOwnedByAsync(RotoDb db, string ownerId, CancellationToken ct)
     {
         var files = await db.Files.Where(f => f.OwnerId == ownerId).ToListAsync(ct);
-        foreach (var f in files) TryDelete(PathOf(f.Key));
+        foreach (var f in files) _bytes.Delete(f.Key);
         db.Files.RemoveRange(files);
         await db.SaveChangesAsync(ct);
-    }
-
-    public static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     public string SignedPath(string key, DateTimeOffset expires)
@@ -154,9 +107,6 @@ public sealed class FileStore : IDisposable
         var path = Uri.UnescapeDataString(uri.AbsolutePath);
         return path.StartsWith(UrlPrefix, StringComparison.Ordinal) ? path[UrlPrefix.Length..] : null;
     }
-
-    /// <summary>Releases this process's claim on its temporary folder; the next sweep removes what is left in it.</summary>
-    public void Dispose() => _temp.Dispose();
 
     private string Sign(string key, long exp)
     {

@@ -15,7 +15,7 @@ namespace Roto.Core.Tasks;
 /// and the H.264 result (plus a watermarked copy when asked) with the source's audio.
 /// </summary>
 public sealed class EditPipeline(
-    FileStore files,
+    IFileStore store,
     MediaTools tools,
     TrackBuilder trackBuilder,
     IElementRemover remover,
@@ -28,21 +28,21 @@ public sealed class EditPipeline(
     {
         var request = JsonSerializer.Deserialize<EditRequest>(task.RequestJson, WireJson.Options)!;
         var snapshot = JsonSerializer.Deserialize<SelectionSnapshot>(task.SelectionJson, WireJson.Options)!;
-        var videoPath = files.PathOf(session.VideoKey);
-        if (!File.Exists(videoPath)) throw new MediaException("the session's video is gone (the session expired)");
+        if (!store.Exists(session.VideoKey)) throw new MediaException("the session's video is gone (the session expired)");
+        var videoPath = store.PathOf(session.VideoKey);
         var video = new VideoSource(tools, videoPath, session.Width, session.Height, new FrameRate(session.FpsNum, session.FpsDen), session.TotalFrames);
 
         var track = await TrackAsync(task, session, video, snapshot, new Progress<double>(p => progress.Report(p * 0.3)), ct);
         var editProgress = new Progress<double>(p => progress.Report(track == null ? p : 0.3 + p * 0.7));
 
-        var resultPath = files.TempPath(".mp4");
-        var watermarkPath = task.WatermarkEnabled ? files.TempPath(".mp4") : null;
+        var resultPath = store.TempPath(".mp4");
+        var watermarkPath = task.WatermarkEnabled ? store.TempPath(".mp4") : null;
         var subjectList = new List<Subject>();
         try
         {
             foreach (var key in request.Images)
             {
-                using var image = Cv2.ImRead(files.PathOf(key), ImreadModes.Unchanged);
+                using var image = Cv2.ImRead(store.PathOf(key), ImreadModes.Unchanged);
                 if (image.Empty()) throw new MediaException($"reference image {key} could not be decoded");
                 subjectList.Add(subjects.Extract(image));
             }
@@ -83,8 +83,8 @@ public sealed class EditPipeline(
         }
         catch
         {
-            FileStore.TryDelete(resultPath);
-            if (watermarkPath != null) FileStore.TryDelete(watermarkPath);
+            TempFiles.TryDelete(resultPath);
+            if (watermarkPath != null) TempFiles.TryDelete(watermarkPath);
             throw;
         }
         finally
@@ -99,9 +99,9 @@ public sealed class EditPipeline(
         if (snapshot.Masks.Count == 0) return null;
         // The preview of the same selection already tracked it: reuse its work, unless the preview left corrections out
         // to answer in time.
-        if (trackBuilder.PreviewIsFull && session.PreviewVersion == task.SelectionVersion && session.TrackingKey != null && File.Exists(files.PathOf(session.TrackingKey)))
+        if (trackBuilder.PreviewIsFull && session.PreviewVersion == task.SelectionVersion && session.TrackingKey != null && store.Exists(session.TrackingKey))
         {
-            var stored = await RleMaskTrack.LoadAsync(files.PathOf(session.TrackingKey), ct);
+            var stored = await RleMaskTrack.LoadAsync(store.PathOf(session.TrackingKey), ct);
             if (stored.FrameCount == video.FrameCount) return stored;
         }
         var keyframes = snapshot.Masks

@@ -153,10 +153,11 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, C
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<RotoDb>();
         var files = scope.ServiceProvider.GetRequiredService<FileStore>();
+        var store = scope.ServiceProvider.GetRequiredService<IFileStore>();
         var callbacks = scope.ServiceProvider.GetRequiredService<CallbackQueue>();
         var pipeline = scope.ServiceProvider.GetRequiredService<EditPipeline>();
         var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == taskId, stoppingToken);
-        await DeleteResultsOfInterruptedAttemptsAsync(db, files, taskId, stoppingToken);
+        await DeleteResultsOfInterruptedAttemptsAsync(db, store, taskId, stoppingToken);
         var started = DateTime.UtcNow;
         log.LogInformation("Task {TaskId} ({Mode}) started, attempt {Attempt}", taskId, task.RequestJson.Contains("\"removal\"") ? "removal" : "edit", task.Attempts);
 
@@ -202,7 +203,7 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, C
                 .SetProperty(t => t.LeaseOwner, (string?)null), CancellationToken.None));
             if (!won)
             {
-                await DeleteAdoptedAsync(db, files, adopted);
+                await DeleteAdoptedAsync(db, store, adopted);
                 log.LogWarning("Task {TaskId} finished here after its lease was lost; the result of this attempt was discarded", taskId);
                 return;
             }
@@ -211,7 +212,7 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, C
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             await saver.CancelAsync();
-            await DeleteAdoptedAsync(db, files, adopted);
+            await DeleteAdoptedAsync(db, store, adopted);
             // Shutting down: hand the task back so the next start (or another worker) resumes it.
             var me = Me;
             await db.Tasks.Where(t => t.Id == taskId && t.Status == TaskStatuses.Processing && t.LeaseOwner == me)
@@ -223,13 +224,13 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, C
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested)
         {
             await saver.CancelAsync();
-            await DeleteAdoptedAsync(db, files, adopted);
+            await DeleteAdoptedAsync(db, store, adopted);
             log.LogWarning("Task {TaskId} stopped here: this process lost its lease on it", taskId);
         }
         catch (Exception ex)
         {
             await saver.CancelAsync();
-            await DeleteAdoptedAsync(db, files, adopted);
+            await DeleteAdoptedAsync(db, store, adopted);
             await FailAsync(db, callbacks, taskId, ex);
         }
         finally
@@ -257,23 +258,23 @@ public sealed class TaskWorker(IServiceScopeFactory scopes, TaskSignal signal, C
     }
 
     /// <summary>The files this attempt stored for a task it could not finish as owner.</summary>
-    private static async Task DeleteAdoptedAsync(RotoDb db, FileStore files, List<string> keys)
+    private static async Task DeleteAdoptedAsync(RotoDb db, IFileStore store, List<string> keys)
     {
         if (keys.Count == 0) return;
         db.ChangeTracker.Clear();
         await db.Files.Where(f => keys.Contains(f.Key)).ExecuteDeleteAsync(CancellationToken.None);
-        foreach (var key in keys) FileStore.TryDelete(files.PathOf(key));
+        foreach (var key in keys) store.Delete(key);
     }
 
     /// <summary>
     /// A task that runs has no result yet: a result stored by an attempt that was killed before it could mark the task
     /// done would otherwise stay on disk, owned but never served, until the task expires.
     /// </summary>
-    private static async Task DeleteResultsOfInterruptedAttemptsAsync(RotoDb db, FileStore files, string taskId, CancellationToken ct)
+    private static async Task DeleteResultsOfInterruptedAttemptsAsync(RotoDb db, IFileStore store, string taskId, CancellationToken ct)
     {
         var stale = await db.Files.Where(f => f.OwnerId == taskId && f.Kind == "result").ToListAsync(ct);
         if (stale.Count == 0) return;
-        foreach (var f in stale) FileStore.TryDelete(files.PathOf(f.Key));
+        foreach (var f in stale) store.Delete(f.Key);
         db.Files.RemoveRange(stale);
         await db.SaveChangesAsync(ct);
     }

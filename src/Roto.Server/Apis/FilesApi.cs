@@ -1,7 +1,4 @@
-using Microsoft.EntityFrameworkCore;
-using Roto.Core;
-using Roto.Core.Data;
-using Roto.Core.Storage;
+using Roto.Core.Files;
 
 namespace Roto.Server.Apis;
 
@@ -13,12 +10,9 @@ public static class FilesApi
         app.MapGet("/files/{**key}", ServeAsync).WithTags("Files").ExcludeFromDescription();
     }
 
-    private static async Task<IResult> ServeAsync(string key, string? exp, string? sig, FileStore files, RotoDb db, CancellationToken ct)
+    private static async Task<IResult> ServeAsync(string key, string? exp, string? sig, FileService files, CancellationToken ct)
     {
-        if (!files.Verify(key, exp, sig)) throw KlingError.NotFound("the file does not exist or its link has expired");
-        var path = files.PathOf(key);
-        var record = await db.Files.AsNoTracking().FirstOrDefaultAsync(f => f.Key == key, ct);
-        if (record == null || !File.Exists(path)) throw KlingError.NotFound("the file does not exist or its link has expired");
-        return Results.File(path, record.ContentType, enableRangeProcessing: true);
+        var file = await files.OpenAsync(key, exp, sig, ct);
+        return Results.Stream(file.Content, file.ContentType, lastModified: file.LastModified, enableRangeProcessing: true);
     }
 }

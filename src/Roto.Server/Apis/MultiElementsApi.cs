@@ -16,12 +16,12 @@ public static class MultiElementsApi
     public static void MapMultiElementsApi(this IEndpointRouteBuilder app, string prefix)
     {
         var g = app.MapGroup($"{prefix}/videos/multi-elements").WithTags("Multi-Elements");
-        g.MapPost("/init-selection", InitAsync).Produces<Envelope<InitSelectionData>>();
-        g.MapPost("/add-selection", AddAsync).Produces<Envelope<SelectionData>>();
-        g.MapPost("/delete-selection", DeleteAsync).Produces<Envelope<SelectionData>>();
-        g.MapPost("/clear-selection", ClearAsync).Produces<Envelope<SelectionData>>();
-        g.MapPost("/preview-selection", PreviewAsync).Produces<Envelope<PreviewData>>();
-        g.MapPost("", CreateTaskAsync).Produces<Envelope<CreateTaskData>>();
+        g.MapPost("/init-selection", InitAsync).ReadsJson<InitSelectionRequest>().Produces<Envelope<InitSelectionData>>();
+        g.MapPost("/add-selection", AddAsync).ReadsJson<SelectionRequest>().Produces<Envelope<SelectionData>>();
+        g.MapPost("/delete-selection", DeleteAsync).ReadsJson<SelectionRequest>().Produces<Envelope<SelectionData>>();
+        g.MapPost("/clear-selection", ClearAsync).ReadsJson<SessionRequest>().Produces<Envelope<SelectionData>>();
+        g.MapPost("/preview-selection", PreviewAsync).ReadsJson<SessionRequest>().Produces<Envelope<PreviewData>>();
+        g.MapPost("", CreateTaskAsync).ReadsJson<CreateTaskRequest>().Produces<Envelope<CreateTaskData>>();
         g.MapGet("/{id}", GetTaskAsync).Produces<Envelope<TaskView>>();
         g.MapGet("", ListTasksAsync).Produces<Envelope<List<TaskView>>>();
     }
