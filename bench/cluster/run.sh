@@ -43,6 +43,20 @@ cpu_seconds() {
   for p in "${pids[@]}"; do awk -v hz="$hz" '{print ($14+$15+$16+$17)/hz}' "/proc/$p/stat"; done
 }
 
+# Queues COUNT removals on the round's session and waits until no task is unfinished. Inside the timed part the
+# bench uses curl and grep only: on two cores, a Python start per request would take CPU from the workers it measures.
+queue_and_wait() { # count
+  local ids=()
+  for ((t = 0; t < $1; t++)); do
+    ids+=("$(curl -sf -H "$H" -d "{\"session_id\":\"$sid\",\"edit_mode\":\"removal\",\"prompt\":\"x\"}" "$B" | grep -o '"task_id":"[^"]*"')")
+  done
+  # One list request every half second for all of them.
+  until [[ $(curl -sf -H "$H" "$B?pageNum=1&pageSize=500" | grep -oE '"task_status":"[a-z]+"' | grep -cvE 'succeed|failed') == 0 ]]; do
+    sleep 0.5
+  done
+  [[ ${#ids[@]} == "$1" ]] || { echo "only ${#ids[@]} of $1 tasks were created" >&2; exit 1; }
+}
+
 round() { # workers
   local n=$1 db=bench_$1 api
   psql "postgresql://roto@127.0.0.1:$(sed 's/.*Port=\([0-9]*\).*/\1/' <<<"$ROTO_TEST_POSTGRES")/postgres" -qc "CREATE DATABASE $db" >/dev/null
@@ -53,19 +67,14 @@ round() { # workers
   url=$(curl -sf -H "$H" -F "file=@$CLIP" "$base/v1/uploads" | json "['data']['url']")
   sid=$(curl -sf -H "$H" -d "{\"video_url\":\"$url\"}" "$B/init-selection" | json "['data']['session_id']")
   curl -sf -H "$H" -d "{\"session_id\":\"$sid\",\"frame_index\":0,\"points\":[{\"x\":0.49,\"y\":0.64}]}" "$B/add-selection" >/dev/null
-  local ids=() began ended cpu_before cpu_after
+  # Warm-up, untimed: one task per worker, so that each has loaded its networks, compiled its code and read the
+  # session before the clock starts (a cluster runs for hours; its start-up is not its throughput). A task takes
+  # seconds, so with n tasks queued at once each of the n idle workers claims one.
+  queue_and_wait "$n"
+  local began ended cpu_before cpu_after
   cpu_before=$(cpu_seconds)
   began=$(date +%s.%N)
-  # Inside the timed part the bench uses curl and grep only: on two cores, a Python start per request would take
-  # CPU from the workers it measures.
-  for ((t = 0; t < TASKS; t++)); do
-    ids+=("$(curl -sf -H "$H" -d "{\"session_id\":\"$sid\",\"edit_mode\":\"removal\",\"prompt\":\"x\"}" "$B" | grep -o '"task_id":"[^"]*"')")
-  done
-  # One list request every half second for all of them.
-  until [[ $(curl -sf -H "$H" "$B?pageNum=1&pageSize=500" | grep -oE '"task_status":"[a-z]+"' | grep -cvE 'succeed|failed') == 0 ]]; do
-    sleep 0.5
-  done
-  [[ ${#ids[@]} == "$TASKS" ]] || { echo "only ${#ids[@]} of $TASKS tasks were created" >&2; exit 1; }
+  queue_and_wait "$TASKS"
   ended=$(date +%s.%N)
   cpu_after=$(cpu_seconds)
   paste <(echo "$cpu_before") <(echo "$cpu_after") | awk '{d[NR]=$2-$1} END {printf "  CPU seconds: machine %.1f, api %.1f, workers", d[1], d[2]; for (i = 3; i <= NR; i++) printf " %.1f", d[i]; print " (each with its ffmpeg)"}'

@@ -11,8 +11,12 @@ public sealed record SamTrackOptions
     /// <summary>Encoder time a preview may spend on corrections, in seconds; key frames are spaced to fit it.</summary>
     public double PreviewBudgetSeconds { get; init; } = 8;
 
-    /// <summary>Encoder time a task's track may spend on corrections, in seconds: a removal stays within tens of seconds.</summary>
-    public double FullBudgetSeconds { get; init; } = 24;
+    /// <summary>
+    /// Most corrected frames in a task's track. A count, not a time: a task's result must not depend on how busy its
+    /// worker was when it started (a budget in seconds gave one worker 13 corrections and the next 18 for the same
+    /// task). 40 is what 24 s of encoder time bought on 2 cores, so a removal on a 2-core machine stays within tens of seconds.
+    /// </summary>
+    public int FullKeyframes { get; init; } = 40;
 
     /// <summary>Least frames between two corrected frames in a task's track (1 = every frame when the budget allows).</summary>
     public int FullInterval { get; init; } = 2;
@@ -36,14 +40,15 @@ public sealed record SamTrackOptions
     public double BoxPadding { get; init; }
 
     public override string ToString() =>
-        $"preview budget {PreviewBudgetSeconds} s, full budget {FullBudgetSeconds} s, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, max area change {MaxAreaChange}, seconds per encode {SecondsPerEncode}, box padding {BoxPadding}";
+        $"preview budget {PreviewBudgetSeconds} s, full key frames {FullKeyframes}, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, max area change {MaxAreaChange}, seconds per encode {SecondsPerEncode}, box padding {BoxPadding}";
 }
 
 /// <summary>
 /// Corrects the motion tracker's mask on key frames with SAM: the frame is encoded and the decoder is prompted with
 /// the tracked mask's box, its most interior point and the mask itself, so it redraws the element's outline from the
-/// image instead of from the warped past. Key frames are spaced so the encoder passes fit a time budget (one pass's
-/// cost is measured at load): a few seconds for a preview, which answers in its request, more for a task.
+/// image instead of from the warped past. A preview's key frames are spaced so the encoder passes fit a few seconds
+/// (one pass's cost is measured at load), since it answers in its request; a task's are a fixed count, so its result
+/// is the same on any worker.
 /// </summary>
 public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = null) : ITrackAnchor
 {
@@ -81,10 +86,10 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
 
     public IAnchorRun Begin(int frameCount, Size workingSize, TrackingEffort effort)
     {
-        var (budget, least) = effort == TrackingEffort.Full
-            ? (_options.FullBudgetSeconds, _options.FullInterval)
-            : (_options.PreviewBudgetSeconds, _options.MinPreviewInterval);
-        var interval = Math.Max(Math.Max(1, least), (int)Math.Ceiling(frameCount / Math.Max(1, budget / _secondsPerEncode)));
+        var (keyframes, least) = effort == TrackingEffort.Full
+            ? (_options.FullKeyframes, _options.FullInterval)
+            : (_options.PreviewBudgetSeconds / _secondsPerEncode, _options.MinPreviewInterval);
+        var interval = Math.Max(Math.Max(1, least), (int)Math.Ceiling(frameCount / Math.Max(1, keyframes)));
         return new Run(models, _options, interval);
     }
 

@@ -22,14 +22,33 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     public void A_preview_corrects_fewer_frames_than_a_task_to_fit_its_budget()
     {
         // The cost of an encoder pass is fixed here, so the plan does not depend on how busy the machine is.
-        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewBudgetSeconds = 1, FullBudgetSeconds = 1000, FullInterval = 1 });
+        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewBudgetSeconds = 1, FullKeyframes = 1000, FullInterval = 1 });
         anchor.Load();
         using var preview = anchor.Begin(300, new Size(640, 360), TrackingEffort.Preview);
         using var full = anchor.Begin(300, new Size(640, 360), TrackingEffort.Full);
 
-        // One second at half a second a pass: two corrected frames in the preview; every frame in the task.
+        // One second at half a second a pass: two corrected frames in the preview; every frame in the task, whatever a pass costs.
         Assert.Equal(2, Enumerable.Range(0, 300).Count(preview.Anchors));
         Assert.Equal(300, Enumerable.Range(0, 300).Count(full.Anchors));
+    }
+
+    [Fact]
+    public void A_task_corrects_the_same_frames_however_long_an_encoder_pass_took()
+    {
+        var fast = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.3 });
+        var slow = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 3 });
+        fast.Load();
+        slow.Load();
+        using var onFast = fast.Begin(289, new Size(640, 360), TrackingEffort.Full);
+        using var onSlow = slow.Begin(289, new Size(640, 360), TrackingEffort.Full);
+
+        var corrected = Enumerable.Range(0, 289).Where(onFast.Anchors).ToArray();
+        Assert.Equal(corrected, Enumerable.Range(0, 289).Where(onSlow.Anchors));
+        Assert.InRange(corrected.Length, 30, new SamTrackOptions().FullKeyframes);
+        // The preview, which must answer in time, does plan by the cost.
+        using var previewFast = fast.Begin(289, new Size(640, 360), TrackingEffort.Preview);
+        using var previewSlow = slow.Begin(289, new Size(640, 360), TrackingEffort.Preview);
+        Assert.True(Enumerable.Range(0, 289).Count(previewFast.Anchors) > Enumerable.Range(0, 289).Count(previewSlow.Anchors));
     }
 
     private double Track(FlowColourPropagator propagator, TrackingEffort effort)
