@@ -30,6 +30,8 @@ internal static class ServerRun
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // As ./run.sh starts it: the memory measured is the memory a user's server takes.
+            Environment = { ["MALLOC_ARENA_MAX"] = "2" },
         })!;
         server.OutputDataReceived += (_, _) => { };
         server.ErrorDataReceived += (_, _) => { };

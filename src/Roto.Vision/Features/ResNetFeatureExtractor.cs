@@ -55,13 +55,7 @@ public sealed class ResNetFeatureExtractor : IDisposable
         var path = modelPath ?? DefaultModelPath;
         if (!File.Exists(path)) throw new FileNotFoundException("ResNet18.onnx not found (it comes with the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18)", path);
         var model = OnnxGraphCut.Expose(File.ReadAllBytes(path), InputName, 3, _outputNames);
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = threads > 0 ? threads : Environment.ProcessorCount,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
-        _session = new InferenceSession(model, options);
+        _session = Learned.OnnxSessions.Open(model, threads);
     }
 
     /// <summary>The input size used for a frame: about <paramref name="pixelBudget"/> pixels, multiples of 32, same aspect.</summary>
