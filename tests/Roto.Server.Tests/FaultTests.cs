@@ -280,7 +280,8 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
     {
         using var client = app.Roto.Client();
         var sid = await app.SessionAsync(client);
-        var port = ClosedPort();
+        using var refusing = RefusingSocket();
+        var port = ((IPEndPoint)refusing.LocalEndPoint!).Port;
         var taskId = (await Wire.PostAsync(client, B, new { session_id = sid, edit_mode = "removal", prompt = "x", callback_url = $"http://127.0.0.1:{port}/hook" }))
             .Ok().Data["task_id"]!.GetValue<string>();
         var done = await Wire.WaitForTaskAsync(client, taskId, TimeSpan.FromMinutes(2));
@@ -371,12 +372,15 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
         await cmd.ExecuteNonQueryAsync();
     }
 
-    private static int ClosedPort()
+    /// <summary>
+    /// A socket bound to a loopback port but not listening: connections to it are refused at once, and while it is held
+    /// no other process can listen there and the kernel cannot pick it as a client's own port (which would make a
+    /// connection to it reach itself and hang until the callback timeout instead of being refused).
+    /// </summary>
+    private static System.Net.Sockets.Socket RefusingSocket()
     {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 }

@@ -130,7 +130,11 @@ public sealed class CallbackSender(IServiceScopeFactory scopes, OutboundHttp htt
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or BlockedAddressException && !ct.IsCancellationRequested)
         {
-            error = OutboundHttp.IsBlocked(ex) ? "the callback address is not allowed" : ex is OperationCanceledException ? "timed out" : ex.Message;
+            // Every reason names the receiver, so the log line alone tells an operator which endpoint is down.
+            var receiver = new Uri(callback.Url).GetLeftPart(UriPartial.Authority);
+            error = OutboundHttp.IsBlocked(ex) ? $"the callback address {receiver} is not allowed"
+                : ex is OperationCanceledException ? $"{receiver} did not answer within {o.Timeout.TotalSeconds:0.#} s"
+                : ex.Message.Contains(new Uri(callback.Url).Host, StringComparison.OrdinalIgnoreCase) ? ex.Message : $"{ex.Message} ({receiver})";
         }
 
         callback.LastError = error;
