@@ -26,7 +26,7 @@ public sealed record SamSegmenterOptions
     public string Corrections { get; init; } = "guarded";
 
     /// <summary>With "guarded" corrections: the share of the selection that the refined mask may drop or add beyond the click's reach and still be taken whole.</summary>
-    public double FarChange { get; init; } = 0.1;
+    public double FarChange { get; init; } = 0.3;
 
     /// <summary>How far a correction may reach from its click, as a share of the selection's bounding-box diagonal; 0 = no limit.</summary>
     public double Reach { get; init; } = 0.5;
@@ -43,6 +43,12 @@ public sealed record SamSegmenterOptions
     /// <summary>The longest side at which masks are decoded; larger frames are decoded smaller and scaled up.</summary>
     public int DecodeSide { get; init; } = 1024;
 
+    /// <summary>Whether a correction also prompts the box of the selection so far (and its include clicks), which holds the decoder to the whole element.</summary>
+    public bool CorrectionBox { get; init; } = true;
+
+    /// <summary>How much the correction box is widened beyond the selection, as a share of its size.</summary>
+    public double CorrectionBoxPadding { get; init; } = 0.05;
+
     public override string ToString() =>
-        $"iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
+        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
 }
