@@ -27,18 +27,14 @@ public sealed record SamTrackOptions
     /// <summary>Seconds one encoder pass is taken to cost when planning a preview; 0 measures it at load (benchmarks fix it to compare runs on a busy machine).</summary>
     public double SecondsPerEncode { get; init; }
 
-    /// <summary>
-    /// A correction whose area is more than this many times the track's (or less than its inverse) is left out. Loose
-    /// on purpose: a small element's outline changes its area a lot, and at 1.6 with agreement 0.4 the tiny car of
-    /// drift-chicane lost every correction (preview J&amp;F 0.254; 0.436 at 2.5 and 0.2, the other sequences unchanged).
-    /// </summary>
-    public double MaxAreaChange { get; init; } = 2.5;
+    /// <summary>A correction whose area is more than this many times the track's (or less than its inverse) is left out.</summary>
+    public double MaxAreaChange { get; init; } = 1.6;
 
     /// <summary>Whether the tracked probability is given to the decoder as its <c>mask_input</c>.</summary>
     public bool MaskPrompt { get; init; } = true;
 
     /// <summary>A correction that agrees with the track less than this (IoU) is taken as the decoder losing the element, and left out.</summary>
-    public double MinAgreement { get; init; } = 0.2;
+    public double MinAgreement { get; init; } = 0.4;
 
     /// <summary>How much the box prompt is widened beyond the tracked mask's box, as a share of its size.</summary>
     public double BoxPadding { get; init; }
