@@ -21,9 +21,12 @@ var keyArg = Array.IndexOf(args, "--key");
 var runsArg = Array.IndexOf(args, "--runs");
 // The API modes use a running server (--server URL --key KEY) or start this repository's own (relaxed input profile:
 // the removal composites are 854x480 lossless files that Kling's profile rejects; 01_dog.mp4 passes either profile).
+// Arguments Roto:Key=Value are further settings of the started server.
 RotoServer StartServer() => serverArg >= 0
     ? RotoServer.Existing(args[serverArg + 1], keyArg >= 0 ? args[keyArg + 1] : throw new ArgumentException("--server needs --key"))
-    : RotoServer.Start(new Dictionary<string, string> { ["Roto:Limits:Profile"] = "relaxed" });
+    : RotoServer.Start(new Dictionary<string, string>(args.Where(a => a.StartsWith("Roto:") && a.Contains('='))
+        .Select(a => KeyValuePair.Create(a[..a.IndexOf('=')], a[(a.IndexOf('=') + 1)..])))
+        { ["Roto:Limits:Profile"] = "relaxed" });
 using var server = what is "all" || args.Contains("--api") || what == "api" ? StartServer() : null;
 
 if (what is "removal" or "all") RemovalBench.Run(tools, maxFrames, outDir, only, alignLocally: args.Contains("--align"), trust: trust, server: server);

@@ -87,10 +87,18 @@ public static class CoreServices
             : new FeatureGraphSegmenter());
         services.AddSingleton<IMaskPropagator>(sp =>
         {
-            if (sp.GetRequiredService<IOptions<RotoOptions>>().Value.Tracking.FeatureMatching)
-                return new FlowColourPropagator { Features = FrameFeatures.ForTracking() };
-            return sp.GetRequiredService<EngineCatalog>().Models is { } models
-                ? new FlowColourPropagator { Anchor = new SamTrackAnchor(models), WorkingWidth = SamTrackAnchor.WorkingWidth }
+            var models = sp.GetRequiredService<EngineCatalog>().Models;
+            var tracking = sp.GetRequiredService<IOptions<RotoOptions>>().Value.Tracking;
+            if (tracking.FeatureMatching)
+                return new FlowColourPropagator { Features = FrameFeatures.ForTracking(), Anchor = models == null ? null : new SamTrackAnchor(models) };
+            return models != null
+                ? new FlowColourPropagator
+                {
+                    Anchor = new SamTrackAnchor(models),
+                    WorkingWidth = SamTrackAnchor.WorkingWidth,
+                    TaskFeatures = tracking.TaskMatchingMaxFrames > 0 ? FrameFeatures.ForTracking() : null,
+                    TaskMatchingMaxFrames = tracking.TaskMatchingMaxFrames,
+                }
                 : new FlowColourPropagator();
         });
         services.AddSingleton<IElementRemover, FlowGuidedRemover>();

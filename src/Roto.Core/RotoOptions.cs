@@ -98,10 +98,16 @@ public sealed class TrackingOptions
     /// <summary>
     /// Track by feature-matching label propagation (ResNet-18 features at about 480 lines) instead of optical flow and
     /// colour: better through turns and fast motion, but about half a second per frame on 2 cores, so a preview of a
-    /// long clip takes minutes and outlasts the 30 s that common clients wait. It also holds the features of every frame
-    /// up to the last marked one (about 10 MB a frame), so marks late in a long clip cost gigabytes.
+    /// long clip takes minutes and outlasts the 30 s that common clients wait. With the SAM engine its key frames are
+    /// corrected as the flow's are.
     /// </summary>
     public bool FeatureMatching { get; set; }
+
+    /// <summary>
+    /// With the SAM engine, a task's full-quality track is matched (as <see cref="FeatureMatching"/> tracks) when its
+    /// clip has at most this many frames, and tracked by flow otherwise; 0 never matches. About 0.35 s a frame on 2 cores.
+    /// </summary>
+    public int TaskMatchingMaxFrames { get; set; } = 150;
 }
 
 public sealed class AccessKeyPair

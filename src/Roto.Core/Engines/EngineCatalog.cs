@@ -14,6 +14,7 @@ public sealed class EngineCatalog : IDisposable
     public EngineCatalog(IOptions<RotoOptions> options, ILogger<EngineCatalog> log)
     {
         var o = options.Value.Models;
+        _taskMatchingMaxFrames = options.Value.Tracking.FeatureMatching ? int.MaxValue : options.Value.Tracking.TaskMatchingMaxFrames;
         ModelsDir = Vision.Learned.ModelsDir.Resolve(o.Dir);
         var defaults = SamModelFiles.In(ModelsDir);
         var files = new SamModelFiles(o.Encoder ?? defaults.Encoder, o.Decoder ?? defaults.Decoder, o.Saliency ?? defaults.Saliency);
@@ -33,8 +34,8 @@ public sealed class EngineCatalog : IDisposable
             }
         }
         if (Models != null)
-            log.LogInformation("Engines: learned (SAM click segmenter, SAM-corrected tracking, saliency subjects) from {Encoder}, {Decoder}, {Saliency}",
-                files.Encoder, files.Decoder, files.Saliency);
+            log.LogInformation("Engines: learned (SAM click segmenter, SAM-corrected tracking, saliency subjects) from {Encoder}, {Decoder}, {Saliency}; a task's track: {TaskTracker}",
+                files.Encoder, files.Decoder, files.Saliency, TaskTracker);
         else
             log.LogWarning("Engines: classical (feature-graph click segmenter, flow tracking, GrabCut subjects): {Reason}. Run scripts/models.sh or set Roto:Models:Dir to serve the learned engines", Reason);
     }
@@ -47,13 +48,25 @@ public sealed class EngineCatalog : IDisposable
 
     public string ModelsDir { get; }
 
+    private readonly int _taskMatchingMaxFrames;
+
+    /// <summary>How an edit task tracks with the learned engines: feature matching on clips up to the configured length.</summary>
+    private string TaskTracker => _taskMatchingMaxFrames switch
+    {
+        int.MaxValue => "matching+sam",
+        <= 0 => "flow+sam",
+        var n => $"matching+sam up to {n} frames, flow+sam beyond",
+    };
+
     /// <summary>What /health reports.</summary>
     public EngineReport Report => Models != null
-        ? new EngineReport("learned", "sam", "flow+sam", "saliency", null)
-        : new EngineReport("classical", "feature-graph", "flow", "grabcut", Reason);
+        ? new EngineReport("learned", "sam", "flow+sam", TaskTracker, "saliency", null)
+        : new EngineReport("classical", "feature-graph", "flow", "flow", "grabcut", Reason);
 
     public void Dispose() => Models?.Dispose();
 }
 
 /// <summary>The engines a process serves, by job.</summary>
-public sealed record EngineReport(string Kind, string Segmenter, string Tracker, string Subjects, string? Reason);
+/// <param name="Tracker">The preview's tracking (it answers in its request).</param>
+/// <param name="TaskTracker">An edit task's full-quality tracking.</param>
+public sealed record EngineReport(string Kind, string Segmenter, string Tracker, string TaskTracker, string Subjects, string? Reason);

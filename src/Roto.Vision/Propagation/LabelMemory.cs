@@ -73,6 +73,9 @@ internal sealed class LabelMemory : IDisposable
             var best = new TopList(_topK);
             for (var x = 0; x < _cols; x++)
             {
+                // Where no memory frame has any of the element within reach every candidate's label is 0, and so is
+                // the softmax: the cell is skipped. Most of a frame is such background, and this is most of the matching's cost.
+                if (!AnyLabelInReach(memory, y, x)) continue;
                 best.Clear();
                 var query = new ReadOnlySpan<float>(cells + (long)(y * _cols + x) * _channels, _channels);
                 foreach (var entry in memory) Match(query, entry, y, x, ref best);
@@ -86,6 +89,20 @@ internal sealed class LabelMemory : IDisposable
             Cv2.Resize(grid, probability, size, 0, 0, InterpolationFlags.Linear);
             return probability;
         }
+    }
+
+    private bool AnyLabelInReach(Entry[] memory, int y, int x)
+    {
+        if (_radius == 0) return true;
+        int y0 = Math.Max(0, y - _radius), y1 = Math.Min(_rows - 1, y + _radius) + 1;
+        int x0 = Math.Max(0, x - _radius), x1 = Math.Min(_cols - 1, x + _radius) + 1;
+        var stride = _cols + 1;
+        foreach (var entry in memory)
+        {
+            var sums = entry.LabelledSums;
+            if (sums[y1 * stride + x1] - sums[y0 * stride + x1] - sums[y1 * stride + x0] + sums[y0 * stride + x0] > 0) return true;
+        }
+        return false;
     }
 
     /// <summary>Offers the cells of one memory frame within the radius (or all of them) to the candidate list.</summary>
@@ -114,7 +131,25 @@ internal sealed class LabelMemory : IDisposable
     private Entry EntryOf(FeatureGrid frame, Mat probability, bool hard)
     {
         if (frame.Rows != _rows || frame.Cols != _cols) throw new ArgumentException("feature grids differ in size");
-        return new Entry(frame.Cells.Clone(), GridLabels(probability, hard));
+        var labels = GridLabels(probability, hard);
+        return new Entry(frame.Cells.Clone(), labels, LabelledSums(labels));
+    }
+
+    /// <summary>Summed-area table of the cells with any of the element: (rows + 1) × (cols + 1), so a window's count is four lookups.</summary>
+    private int[] LabelledSums(float[] labels)
+    {
+        var stride = _cols + 1;
+        var sums = new int[(_rows + 1) * stride];
+        for (var y = 0; y < _rows; y++)
+        {
+            var row = 0;
+            for (var x = 0; x < _cols; x++)
+            {
+                if (labels[y * _cols + x] > 0) row++;
+                sums[(y + 1) * stride + x + 1] = sums[y * stride + x + 1] + row;
+            }
+        }
+        return sums;
     }
 
     /// <summary>The element's share of each cell, or (<paramref name="hard"/>) whether it covers most of the cell.</summary>
@@ -137,8 +172,8 @@ internal sealed class LabelMemory : IDisposable
         foreach (var e in _recent) e.Cells.Dispose();
     }
 
-    /// <summary>A memory frame: its cells (unit rows, CV_32FC1) and the element's share of each cell.</summary>
-    private sealed record Entry(Mat Cells, float[] Labels);
+    /// <summary>A memory frame: its cells (unit rows, CV_32FC1), the element's share of each cell and the summed-area table of the cells that have any.</summary>
+    private sealed record Entry(Mat Cells, float[] Labels, int[] LabelledSums);
 
     /// <summary>The k most similar candidates seen so far. By hand: OpenCV has no top-k, and sorting every candidate costs far more.</summary>
     private struct TopList(int capacity)

@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using Roto.Vision.Features;
 using Roto.Vision.Learned;
 using Roto.Vision.Propagation;
 using Roto.Vision.Tests.Propagation;
@@ -49,6 +50,61 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         using var previewFast = fast.Begin(289, new Size(640, 360), TrackingEffort.Preview);
         using var previewSlow = slow.Begin(289, new Size(640, 360), TrackingEffort.Preview);
         Assert.True(Enumerable.Range(0, 289).Count(previewFast.Anchors) > Enumerable.Range(0, 289).Count(previewSlow.Anchors));
+    }
+
+    [Fact]
+    public void A_task_on_a_short_clip_is_tracked_by_feature_matching_and_follows_the_element()
+    {
+        var matched = Masks(Corrected(taskMatchingMaxFrames: DavisClipFixture.Frames), TrackingEffort.Full);
+        var flow = Masks(Corrected(taskMatchingMaxFrames: 0), TrackingEffort.Full);
+        try
+        {
+            var ious = matched.Skip(1).Select((m, i) => { using var truth = clip.Truth(i + 1); return Iou(m, truth); }).ToList();
+            Assert.True(ious.Average() >= 0.85, $"mean IoU of the matched task track {ious.Average():0.000}");
+            Assert.Contains(matched.Zip(flow), pair => Cv2.Norm(pair.First, pair.Second, NormTypes.L1) > 0);
+        }
+        finally
+        {
+            foreach (var m in matched.Concat(flow)) m.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_preview_and_a_task_on_a_clip_past_the_matching_limit_keep_the_flow_track()
+    {
+        // The limit is on the clip's frame count: one frame past it, the task's track is the flow's, frame for frame.
+        var overLimit = Masks(Corrected(taskMatchingMaxFrames: DavisClipFixture.Frames - 1), TrackingEffort.Full);
+        var flow = Masks(Corrected(taskMatchingMaxFrames: 0), TrackingEffort.Full);
+        var preview = Masks(Corrected(taskMatchingMaxFrames: DavisClipFixture.Frames), TrackingEffort.Preview);
+        var flowPreview = Masks(Corrected(taskMatchingMaxFrames: 0), TrackingEffort.Preview);
+        try
+        {
+            Assert.All(overLimit.Zip(flow), pair => Assert.Equal(0, Cv2.Norm(pair.First, pair.Second, NormTypes.L1)));
+            Assert.All(preview.Zip(flowPreview), pair => Assert.Equal(0, Cv2.Norm(pair.First, pair.Second, NormTypes.L1)));
+        }
+        finally
+        {
+            foreach (var m in overLimit.Concat(flow).Concat(preview).Concat(flowPreview)) m.Dispose();
+        }
+    }
+
+    private FlowColourPropagator Corrected(int taskMatchingMaxFrames) => new()
+    {
+        // A fixed encoder cost: the preview's key frames do not then depend on how busy the machine is.
+        Anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5 }),
+        WorkingWidth = SamTrackAnchor.WorkingWidth,
+        TaskFeatures = FrameFeatures.ForTracking(),
+        TaskMatchingMaxFrames = taskMatchingMaxFrames,
+    };
+
+    private List<Mat> Masks(FlowColourPropagator propagator, TrackingEffort effort)
+    {
+        propagator.Anchor!.Load();
+        using var first = clip.Truth(0);
+        using var mask = first.Threshold(127, 255, ThresholdTypes.Binary);
+        var masks = new List<Mat>();
+        propagator.Propagate(clip.Video, [new Keyframe(0, 1, mask)], (_, _, tracked) => masks.Add(tracked[1].Clone()), null, effort, CancellationToken.None);
+        return masks;
     }
 
     private double Track(FlowColourPropagator propagator, TrackingEffort effort)
