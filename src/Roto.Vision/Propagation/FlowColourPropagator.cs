@@ -39,7 +39,8 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// Features a task's full-quality track (<see cref="TrackingEffort.Full"/>) is matched with, instead of the flow,
     /// when the clip has at most <see cref="TaskMatchingMaxFrames"/> frames; previews keep the flow, which fits the
     /// 30 s clients wait. With the SAM engine's corrections matching follows turns, fast motion and deformation far
-    /// better (davis16-dev `mask` J&amp;F: flow 0.636, matching 0.760), at about 0.35 s a frame on 2 cores.
+    /// better (davis16-dev `mask` J&amp;F of a task's track: flow 0.659, matching 0.774), at about 0.35 s a frame more
+    /// on 2 cores.
     /// </summary>
     public FrameFeatures? TaskFeatures { get; init; }
 
@@ -117,7 +118,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         return new Size(workWidth, h);
     }
 
-    /// <summary>Feature grids of the marked span kept at once (about 10 MB each).</summary>
+    /// <summary>Feature grids of the marked span kept at once (about 10 MB each); a longer gap between marks computes its features twice.</summary>
     private const int CachedGrids = 16;
 
     /// <summary>Frames 0 … lastMarked: decoded once at working size, tracked both ways between marked frames.</summary>
