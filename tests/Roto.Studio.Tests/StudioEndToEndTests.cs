@@ -19,7 +19,11 @@ public sealed class StudioEndToEndTests(StudioFixture fixture, ITestOutputHelper
     private const double ClickX = 0.455;
     private const double ClickY = 0.695;
 
-    private static readonly TimeSpan TaskTimeout = TimeSpan.FromMinutes(4);
+    /// <summary>
+    /// A bound on the wait, not a wait: the page reports the task's end as soon as it comes. The removal takes under a
+    /// minute on a quiet 2-core machine, but beside two tracking benches (load 9–10) it outlasted 4 minutes.
+    /// </summary>
+    private static readonly TimeSpan TaskTimeout = TimeSpan.FromMinutes(10);
 
     [Fact]
     public async Task A_person_selects_previews_and_removes_an_element_of_a_real_clip()
