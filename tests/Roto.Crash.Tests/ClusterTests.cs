@@ -126,20 +126,27 @@ public sealed class ClusterTests(ITestOutputHelper output)
             foreach (var id in taskIds) Assert.Equal(1, CountOf(logs, $"Task {id} succeeded"));
             Assert.DoesNotContain("lease was lost", logs);
 
-            // Every status of every task is called back once, in order; the first try of each was refused and retried
-            // under the same webhook-id.
+            // Every status of every task reaches the receiver once by its webhook-id, in order; the first try of each was
+            // refused and retried under the same webhook-id.
             await db.UntilAsync(() => db.UndeliveredCallbacks() == 0 ? true : (bool?)null, "every callback to be delivered");
             var got = hooks.Received;
+            var repeats = 0;
             foreach (var id in taskIds)
             {
                 var mine = got.Where(r => r.TaskId == id).ToList();
                 var delivered = mine.Where(r => r.Answer == 200).ToList();
-                Assert.Equal(delivered.Count, delivered.Select(r => r.WebhookId).Distinct().Count());
+                // Delivery is at least once: a process killed between the receiver's 200 and recording it leaves that
+                // callback to be sent again under the same webhook-id, by which receivers drop it. The killed process
+                // sent one callback at a time, so the whole run has at most one such repeat, of the same status.
+                var byWebhookId = delivered.GroupBy(r => r.WebhookId).ToList();
+                Assert.All(byWebhookId, g => Assert.Single(g.Select(r => r.Status).Distinct()));
+                repeats += delivered.Count - byWebhookId.Count;
                 Assert.All(mine.Where(r => r.Answer != 200), refused => Assert.Contains(delivered, d => d.WebhookId == refused.WebhookId));
-                var statuses = delivered.Select(r => r.Status).ToList();
+                var statuses = byWebhookId.Select(g => g.First().Status).ToList();
                 var expected = id == killedTask ? new[] { "submitted", "processing", "processing", "succeed" } : ["submitted", "processing", "succeed"];
                 Assert.Equal(expected, statuses);
             }
+            Assert.InRange(repeats, 0, 1);
         }
         catch
         {
