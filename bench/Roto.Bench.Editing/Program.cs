@@ -1,7 +1,7 @@
 using Roto.Bench.Editing;
 using Roto.Media;
 
-// Usage (from the repository root): dotnet run -c Release --project bench/Roto.Bench.Editing -- [removal|timing|profile|api|sheets|all] [--api] [--server URL --key KEY] [--runs N] [--frames N] [--only element,element] [--align] [--trust GREY_LEVELS]
+// Usage (from the repository root): dotnet run -c Release --project bench/Roto.Bench.Editing -- [removal|track|timing|profile|api|sheets|all] [--api] [--server URL --key KEY] [--runs N] [--frames N] [--only element,element] [--align] [--trust GREY_LEVELS]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var framesArg = Array.IndexOf(args, "--frames");
 var maxFrames = framesArg >= 0 ? int.Parse(args[framesArg + 1]) : 50;
@@ -30,6 +30,7 @@ RotoServer StartServer() => serverArg >= 0
 using var server = what is "all" || args.Contains("--api") || what == "api" ? StartServer() : null;
 
 if (what is "removal" or "all") RemovalBench.Run(tools, maxFrames, outDir, only, alignLocally: args.Contains("--align"), trust: trust, server: server);
+if (what is "track") TrackBench.Run(tools, maxFrames, outDir, only);
 if (what is "api" or "all") ApiBench.RunTiming(server!, runsArg >= 0 ? int.Parse(args[runsArg + 1]) : 3);
 if (what is "timing" or "all") TimingBench.Run(tools, outDir);
 if (what is "profile") ProfileBench.Run(tools, reuseTrack: args.Contains("--reuse-track"), removalOnly: args.Contains("--removal-only"));

@@ -43,6 +43,7 @@ var MaxClicks = int.Parse(args.FirstOrDefault(a => a.StartsWith("--clicks="))?["
 var variants = new[] { (Name: "labels", Negatives: true), (Name: "positive-only", Negatives: false) }.Where(v => !args.Contains("--labels-only") || v.Negatives).ToArray();
 var frameIndices = (args.FirstOrDefault(a => a.StartsWith("--frames="))?["--frames=".Length..] ?? "0").Split(',').Select(int.Parse).ToArray();
 var results = new Dictionary<string, List<double[]>>();
+const int LaterFrames = 3;
 foreach (var (name, negatives) in variants)
 {
     results[name] = [];
@@ -53,8 +54,12 @@ foreach (var (name, negatives) in variants)
         if (DavisFrame.Load(root, seq, index) is not { } loaded) continue;
         using var frame = loaded.Frame;
         using var gt = loaded.Truth;
+        // The frame three on, as the server gives the segmenter (its motion tells the element from still background).
+        var next = DavisFrame.Load(root, seq, index + LaterFrames);
+        using var later = next?.Frame;
+        using var laterTruth = next?.Truth;
         var user = new SimulatedUser(gt, negatives);
-        var ious = user.Run(segmenter, frame, $"{name}/{seq}/{file}", MaxClicks);
+        var ious = user.Run(segmenter, frame, $"{name}/{seq}/{file}", MaxClicks, later);
         results[name].Add(ious);
         if (verbose) Console.WriteLine($"  {name,-14} {seq,-16} {file} " + string.Join(' ', ious.Take(8).Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"  first click {user.FirstClick.X},{user.FirstClick.Y}" + (index == 0 ? $" (clicks_frame0.csv: {ReferenceClick(seq)})" : ""));
     }

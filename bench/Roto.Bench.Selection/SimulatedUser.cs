@@ -29,7 +29,7 @@ public sealed class SimulatedUser(Mat groundTruth, bool negatives)
         Cv2.ImWrite(path, overlay);
     }
 
-    public double[] Run(IClickSegmenter segmenter, Mat frame, string cacheKey, int maxClicks)
+    public double[] Run(IClickSegmenter segmenter, Mat frame, string cacheKey, int maxClicks, Mat? later = null)
     {
         var ious = new double[maxClicks];
         var clicks = new List<Click>();
@@ -47,7 +47,7 @@ public sealed class SimulatedUser(Mat groundTruth, bool negatives)
                 if (k == 0) FirstClick = next.Value.Point;
                 clicks.Add(new Click((next.Value.Point.X + 0.5) / frame.Width, (next.Value.Point.Y + 0.5) / frame.Height, next.Value.Include));
                 prediction?.Dispose();
-                prediction = segmenter.Segment(new SegmentRequest(frame, clicks, cacheKey));
+                prediction = segmenter.Segment(new SegmentRequest(frame, clicks, cacheKey, Later: later));
                 ious[k] = Iou(prediction, groundTruth);
                 if (DumpDir != null && k < 5) Dump(frame, prediction, clicks, Path.Combine(DumpDir, $"{cacheKey.Replace('/', '_')}_{k + 1}.jpg"));
             }

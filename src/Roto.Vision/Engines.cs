@@ -15,7 +15,11 @@ public readonly record struct Click(double X, double Y, bool Include = true);
 /// preview's track where a person corrects a frame that was not marked. A segmenter that can refines it with the
 /// clicks, so a correction mends the track instead of starting over; one that cannot ignores it.
 /// </param>
-public sealed record SegmentRequest(Mat Frame, IReadOnlyList<Click> Clicks, string? CacheKey, Mat? Prior = null);
+/// <param name="Later">
+/// A later frame of the same video (BGR, any size of the frame's aspect; the caller owns it), or null: what moves
+/// between the two tells the element from still background of its colours. A segmenter that cannot use it ignores it.
+/// </param>
+public sealed record SegmentRequest(Mat Frame, IReadOnlyList<Click> Clicks, string? CacheKey, Mat? Prior = null, Mat? Later = null);
 
 /// <summary>Turns clicks on a frame into the mask of one element.</summary>
 public interface IClickSegmenter
@@ -23,8 +27,17 @@ public interface IClickSegmenter
     /// <returns>A CV_8UC1 mask of the frame's size, 255 = element, 0 = not; the caller disposes it.</returns>
     Mat Segment(SegmentRequest request);
 
-    /// <summary>Does the work of a frame that does not depend on clicks ahead of the first click, cached under <paramref name="cacheKey"/>.</summary>
-    void Prepare(Mat frame, string cacheKey) { }
+    /// <summary>
+    /// Does the work of a frame that does not depend on clicks ahead of the first click, cached under
+    /// <paramref name="cacheKey"/>; <paramref name="later"/> is as <see cref="SegmentRequest.Later"/>.
+    /// </summary>
+    void Prepare(Mat frame, string cacheKey, Mat? later = null) { }
+
+    /// <summary>
+    /// How many frames on the frame given as <see cref="SegmentRequest.Later"/> lies (before it where the video ends
+    /// sooner); 0 where the segmenter does not use one, so callers need not decode it.
+    /// </summary>
+    int LaterFrames => 0;
 
     /// <summary>
     /// Loads what every frame needs (a network, compiled code paths) ahead of the first frame, so that the first click

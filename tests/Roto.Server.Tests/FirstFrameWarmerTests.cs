@@ -10,6 +10,15 @@ public sealed class FirstFrameWarmerTests
 {
     private const string B = "/v1/videos/multi-elements";
 
+    [Theory]
+    [InlineData(0, 100, 3, 3)]     // the frame three on
+    [InlineData(98, 100, 3, 95)]   // near the end, three back
+    [InlineData(1, 3, 3, 0)]       // too short for either: as far back as there is
+    [InlineData(0, 1, 3, null)]    // one frame: nothing moves
+    [InlineData(5, 100, 0, null)]  // a segmenter that wants no later frame
+    public void The_motion_cue_reads_the_frame_three_on_or_three_back_near_the_end(int frame, int total, int offset, int? expected) =>
+        Assert.Equal(expected, SessionService.LaterIndex(frame, total, offset));
+
     [Fact]
     public async Task The_segmenter_then_the_tracker_are_loaded_at_start_only_when_warming_is_on()
     {

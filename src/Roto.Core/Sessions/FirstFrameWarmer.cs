@@ -103,7 +103,10 @@ public sealed class FirstFrameWarmer : BackgroundService
                 {
                     using var frame = await FrameGrabber.ReadAsync(job.Video, Frame, stoppingToken);
                     _frames.Put(FrameKey(job.VideoKey, Frame), frame);
-                    _segmenter.Prepare(frame, AnalysisKey(job.SessionId, Frame));
+                    var laterIndex = SessionService.LaterIndex(Frame, job.Video.FrameCount, _segmenter.LaterFrames);
+                    using var later = laterIndex == null ? null : await FrameGrabber.ReadAsync(job.Video, laterIndex.Value, stoppingToken);
+                    if (later != null) _frames.Put(FrameKey(job.VideoKey, laterIndex!.Value), later);
+                    _segmenter.Prepare(frame, AnalysisKey(job.SessionId, Frame), later);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {

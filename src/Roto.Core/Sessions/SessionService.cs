@@ -236,14 +236,26 @@ public sealed class SessionService(
         await warmer.WhenPreparedAsync(session.Id, frameIndex, ct);
         using var slot = await gate.EnterAsync(ct);
         using var frame = await FrameAsync(session, frameIndex, ct);
+        var laterIndex = LaterIndex(session, frameIndex, segmenter.LaterFrames);
+        using var later = laterIndex == null ? null : await FrameAsync(session, laterIndex.Value, ct);
         var clicks = points.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Select(p => new Click(p.X, p.Y, p.Label != 0)).ToList();
         prior = stored != null ? stored.PriorCounts : prior;
         using var priorMask = prior == null ? null : MaskMats.ToMat(CocoRle.Decode(session.Height, session.Width, prior));
-        using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, FirstFrameWarmer.AnalysisKey(session.Id, frameIndex), priorMask));
+        using var mask = segmenter.Segment(new SegmentRequest(frame, clicks, FirstFrameWarmer.AnalysisKey(session.Id, frameIndex), priorMask, later));
         var counts = Tracking.RleMaskTrack.Encode(mask);
         if (stored == null) db.FrameMasks.Add(new FrameMaskRecord { SessionId = session.Id, FrameIndex = frameIndex, ObjectId = objectId, Counts = counts, PriorCounts = prior });
         else stored.Counts = counts;
     }
+
+    /// <summary>The frame the segmenter compares a frame with (<see cref="IClickSegmenter.LaterFrames"/> on, or as far back where the video ends), or null.</summary>
+    public static int? LaterIndex(int frameIndex, int totalFrames, int offset)
+    {
+        if (offset <= 0 || totalFrames < 2) return null;
+        var later = frameIndex + offset < totalFrames ? frameIndex + offset : Math.Max(0, frameIndex - offset);
+        return later == frameIndex ? null : later;
+    }
+
+    private static int? LaterIndex(SessionRecord session, int frameIndex, int offset) => LaterIndex(frameIndex, session.TotalFrames, offset);
 
     private async Task<Mat> FrameAsync(SessionRecord session, int frameIndex, CancellationToken ct)
     {

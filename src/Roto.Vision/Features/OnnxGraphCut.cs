@@ -83,6 +83,35 @@ public static class OnnxGraphCut
         return result.ToArray();
     }
 
+    /// <summary>
+    /// Returns the whole model with the intermediate float tensors <paramref name="outputs"/> as further outputs (an
+    /// export that computes more than it returns, such as SAM's decoder, which keeps one of its four masks).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor of that name is not produced by any node.</exception>
+    public static byte[] WithOutputs(byte[] model, IReadOnlyList<string> outputs)
+    {
+        var modelFields = Protobuf.Read(model);
+        var graphField = modelFields.FirstOrDefault(f => f.Number == ModelGraph)
+            ?? throw new InvalidDataException("ONNX model has no graph");
+        var graphFields = Protobuf.Read(graphField.Bytes);
+        var produced = graphFields.Where(f => f.Number == GraphNode)
+            .SelectMany(f => Protobuf.Read(f.Payload).Where(x => x.Number == NodeOutput).Select(x => x.Text))
+            .ToHashSet();
+        var missing = outputs.Where(o => !produced.Contains(o)).ToList();
+        if (missing.Count > 0) throw new InvalidDataException($"ONNX model has no tensor named {string.Join(", ", missing)}");
+
+        var graph = new ProtobufWriter();
+        foreach (var f in graphFields) graph.Field(f);
+        foreach (var name in outputs) graph.Bytes(GraphOutput, FloatTensorInfo(name, null));
+        var result = new ProtobufWriter();
+        foreach (var f in modelFields)
+        {
+            if (f.Number == ModelGraph) result.Bytes(ModelGraph, graph.ToArray());
+            else result.Field(f);
+        }
+        return result.ToArray();
+    }
+
     private static string NameOf(ProtobufField message, int nameField) =>
         Protobuf.Read(message.Payload).FirstOrDefault(x => x.Number == nameField)?.Text ?? "";
 

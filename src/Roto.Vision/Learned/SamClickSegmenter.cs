@@ -28,7 +28,14 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         using var mask = Segment(new SegmentRequest(frame, [new Click(0.5, 0.5)], null));
     }
 
-    public void Prepare(Mat frame, string cacheKey) => State(frame, cacheKey);
+    public void Prepare(Mat frame, string cacheKey, Mat? later = null)
+    {
+        var state = State(frame, cacheKey);
+        if (later != null && _options.MotionWeight > 0 && state.Moving == null) state.Moving = Moving(frame, later, state.WorkSize);
+    }
+
+    /// <summary>Three frames on: enough motion to tell, at 24–30 fps, and the element has not gone far.</summary>
+    public int LaterFrames => _options.MotionWeight > 0 ? 3 : 0;
 
     public Mat Segment(SegmentRequest request)
     {
@@ -36,6 +43,7 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         var prior = request.Prior is { } given && Cv2.CountNonZero(given) > 0 ? given : null;
         if (prior == null && !request.Clicks.Any(c => c.Include)) return new Mat(frame.Rows, frame.Cols, MatType.CV_8UC1, Scalar.All(0));
         var state = State(frame, request.CacheKey);
+        if (request.Later != null && _options.MotionWeight > 0 && state.Moving == null) state.Moving = Moving(frame, request.Later, state.WorkSize);
         // With a prior every click is a correction of it, and the memo tells priors apart by their content.
         var step = prior == null ? null : PriorStep(prior, state);
         var scope = step == null ? "" : Convert.ToHexString(SHA256.HashData(step.Mask)) + "|";
@@ -100,7 +108,7 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         // Clicks alone let the decoder answer with the part around the newest click; the box of the selection so far
         // holds it to the whole element (davis16-dev frame 0: clicks losing over 0.05 IoU fell from 4 of 190 to none).
         if (hasMask && _options.CorrectionBox) points.AddRange(SelectionBox(state, previous!.Mask, prefix));
-        var candidates = models.Decoder.Decode(state.Embedding, points, hasMask ? previous!.LowRes : null, state.WorkSize);
+        var candidates = models.Decoder.Decode(state.Embedding, points, hasMask ? previous!.LowRes : null, state.WorkSize, allMasks: !hasMask && _options.AllMasks);
         try
         {
             if (!hasMask) return First(state, prefix, points, candidates);
@@ -139,19 +147,13 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
     {
         var click = prefix.Last(c => c.Include);
         int cx = Col(click, state), cy = Row(click, state);
-        using var salient = SalientRegion(state, cx, cy);
+        using var salient = RegionUnder(state.Salient, state, cx, cy);
+        using var moving = state.Moving == null ? null : RegionUnder(state.Moving, state, cx, cy);
         var extra = new List<SamCandidate>();
         try
         {
-            if (_options.SalientCandidate && salient != null && Cv2.CountNonZero(salient) > 0)
-            {
-                var box = Cv2.BoundingRect(salient);
-                var inverse = 1f / state.WorkScale;
-                var boxed = points.Concat([
-                    new PromptPoint(box.Left * inverse, box.Top * inverse, 2),
-                    new PromptPoint(box.Right * inverse, box.Bottom * inverse, 3)]).ToList();
-                extra.AddRange(models.Decoder.Decode(state.Embedding, boxed, null, state.WorkSize).Take(1));
-            }
+            if (_options.SalientCandidate && salient != null && Cv2.CountNonZero(salient) > 0) extra.AddRange(Boxed(state, points, salient));
+            if (moving != null) extra.AddRange(Boxed(state, points, moving));
             SamCandidate? best = null;
             var bestScore = double.MinValue;
             foreach (var candidate in candidates.Concat(extra))
@@ -159,8 +161,9 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
                 using var mask = candidate.Binary();
                 if (mask.At<byte>(cy, cx) == 0) continue;
                 var agreement = salient == null ? 0 : MaskMats.Iou(mask, salient);
+                var motion = moving == null ? 0 : MaskMats.Iou(mask, moving);
                 var score = _options.PredictedIouWeight * candidate.PredictedIou + _options.StabilityWeight * candidate.Stability()
-                    + _options.SaliencyWeight * agreement;
+                    + _options.SaliencyWeight * agreement + _options.MotionWeight * motion;
                 if (score > bestScore) { bestScore = score; best = candidate; }
             }
             best ??= candidates.OrderByDescending(c => c.PredictedIou).First();
@@ -172,14 +175,40 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         }
     }
 
-    /// <summary>
-    /// The salient region connected to the click, or null where the click is not on a salient pixel (then saliency
-    /// says nothing about this element).
-    /// </summary>
-    private static Mat? SalientRegion(FrameState state, int cx, int cy)
+    /// <summary>The decoder's mask for the points with the region's bounding box.</summary>
+    private IEnumerable<SamCandidate> Boxed(FrameState state, List<PromptPoint> points, Mat region)
     {
-        if (state.Salient[cy * state.WorkSize.Width + cx] == 0) return null;
-        using var binary = ToMat(state.Salient, state.WorkSize);
+        var box = Cv2.BoundingRect(region);
+        var inverse = 1f / state.WorkScale;
+        var boxed = points.Concat([
+            new PromptPoint(box.Left * inverse, box.Top * inverse, 2),
+            new PromptPoint(box.Right * inverse, box.Bottom * inverse, 3)]).ToList();
+        var candidates = models.Decoder.Decode(state.Embedding, boxed, null, state.WorkSize);
+        foreach (var c in candidates.Skip(1)) c.Dispose();
+        return candidates.Take(1);
+    }
+
+    /// <summary>
+    /// The pixels that move of their own (<see cref="MovingRegion"/>), at working size, or none where more than half
+    /// the frame does (the camera's motion was not found, and motion says nothing of the element).
+    /// </summary>
+    private static byte[] Moving(Mat frame, Mat later, Size workSize)
+    {
+        using var moving = MovingRegion.Moving(frame, later, workSize);
+        if (Cv2.CountNonZero(moving) > moving.Width * moving.Height / 2) return [];
+        var bytes = new byte[workSize.Width * workSize.Height];
+        Marshal.Copy(moving.Data, bytes, 0, bytes.Length);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The region of <paramref name="pixels"/> (255 = in) connected to the click, or null where the click is not in it
+    /// (then the cue says nothing about this element).
+    /// </summary>
+    private static Mat? RegionUnder(byte[] pixels, FrameState state, int cx, int cy)
+    {
+        if (pixels.Length == 0 || pixels[cy * state.WorkSize.Width + cx] == 0) return null;
+        using var binary = ToMat(pixels, state.WorkSize);
         using var labels = new Mat();
         Cv2.ConnectedComponents(binary, labels, PixelConnectivity.Connectivity8);
         var region = new Mat();
@@ -325,5 +354,7 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         public Size WorkSize { get; } = workSize;
         public float WorkScale => WorkSize.Width / (float)FrameSize.Width;
         public Dictionary<string, Step> Memo { get; } = [];
+        /// <summary>255 where the frame moves of its own towards a later frame, at working size; empty where that says nothing; null until a later frame is given.</summary>
+        public byte[]? Moving { get; set; }
     }
 }

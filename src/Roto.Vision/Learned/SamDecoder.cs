@@ -51,22 +51,49 @@ public sealed class SamCandidate(Mat logits, float[] lowRes, float predictedIou)
 public sealed class SamDecoder : IDisposable
 {
     public const int LowResSide = 256;
+
+    /// <summary>
+    /// The tensors of SAM's official export that hold all four of its masks (256×256 logits: the single-mask token,
+    /// then the three multimask tokens) and their IoU estimates, before the export keeps one of them. Exports made by
+    /// another exporter may name them differently; those serve the one mask they return.
+    /// </summary>
+    private const string AllMasksTensor = "/Reshape_9_output_0", AllScoresTensor = "/iou_prediction_head/layers.2/Gemm_output_0";
+
+    /// <summary>The side the export upsamples the low-resolution logits to before it crops the frame's part (SAM's input side).</summary>
+    private const int InputSide = 1024;
+
     private readonly InferenceSession _session;
 
     public SamDecoder(string path, int threads = 0)
     {
-        _session = OnnxSessions.Open(path, threads);
+        var model = File.ReadAllBytes(path);
+        try
+        {
+            _session = OnnxSessions.Open(Features.OnnxGraphCut.WithOutputs(model, [AllMasksTensor, AllScoresTensor]), threads);
+            ExposesAllMasks = true;
+        }
+        catch (InvalidDataException)
+        {
+            _session = OnnxSessions.Open(model, threads);
+        }
         OnnxSessions.RequireInput(_session, "image_embeddings", 4, path);
         OnnxSessions.RequireInput(_session, "point_coords", 3, path);
         OnnxSessions.RequireInput(_session, "mask_input", 4, path);
     }
 
+    /// <summary>Whether <see cref="Decode"/> can return all four of the decoder's masks (<c>allMasks</c>).</summary>
+    public bool ExposesAllMasks { get; }
+
     /// <param name="embedding">The frame's embedding.</param>
     /// <param name="points">Points in frame pixels; without a box, SAM's padding point is added.</param>
     /// <param name="maskInput">256×256 logits of an earlier mask to refine, or null.</param>
     /// <param name="outputSize">The size of the returned logits, of the frame's aspect (the frame size or a smaller working size).</param>
-    /// <returns>Every mask the export returns (one, or three to four), best first by the decoder's own estimate.</returns>
-    public List<SamCandidate> Decode(SamEmbedding embedding, IReadOnlyList<PromptPoint> points, float[]? maskInput, Size outputSize)
+    /// <param name="allMasks">
+    /// Also return the masks the export computes and drops (<see cref="ExposesAllMasks"/>): for one click SAM proposes a
+    /// part, a larger part and the whole, and keeps the one it rates best, which is often a part.
+    /// </param>
+    /// <returns>The mask the export returns first, then (with <paramref name="allMasks"/>) its four masks in token order.</returns>
+    public List<SamCandidate> Decode(SamEmbedding embedding, IReadOnlyList<PromptPoint> points, float[]? maskInput, Size outputSize, bool allMasks = false)
     {
         var hasBox = points.Any(p => p.Label is 2 or 3);
         var count = points.Count + (hasBox ? 0 : 1);
@@ -104,7 +131,38 @@ public sealed class SamDecoder : IDisposable
             var low = lowRes.AsSpan(i * LowResSide * LowResSide, LowResSide * LowResSide).ToArray();
             candidates.Add(new SamCandidate(logits, low, i < scores.Length ? scores[i] : 0));
         }
+        if (allMasks && ExposesAllMasks)
+        {
+            var all = Dense(results.First(r => r.Name == AllMasksTensor).AsTensor<float>());
+            var allScores = Dense(results.First(r => r.Name == AllScoresTensor).AsTensor<float>());
+            const int lowPlane = LowResSide * LowResSide;
+            for (var i = 0; i < all.Length / lowPlane; i++)
+            {
+                var low = all.AsSpan(i * lowPlane, lowPlane).ToArray();
+                candidates.Add(new SamCandidate(Upscale(low, outputSize), low, i < allScores.Length ? allScores[i] : 0));
+            }
+        }
         return candidates;
+    }
+
+    /// <summary>
+    /// 256×256 logits to the output size as the export does it: up to SAM's 1024 input square, the frame's part of it
+    /// cut out (the frame sits top-left, its longest side 1024), and that resized to the output size, bilinear each time.
+    /// </summary>
+    private static unsafe Mat Upscale(float[] low, Size outputSize)
+    {
+        var scale = InputSide / (double)Math.Max(outputSize.Width, outputSize.Height);
+        var part = new Rect(0, 0, Math.Min(InputSide, (int)Math.Floor(outputSize.Width * scale + 0.5)), Math.Min(InputSide, (int)Math.Floor(outputSize.Height * scale + 0.5)));
+        fixed (float* data = low)
+        {
+            using var grid = Mat.FromPixelData(LowResSide, LowResSide, MatType.CV_32FC1, (IntPtr)data);
+            using var square = new Mat();
+            Cv2.Resize(grid, square, new Size(InputSide, InputSide), 0, 0, InterpolationFlags.Linear);
+            using var cropped = new Mat(square, part);
+            var logits = new Mat();
+            Cv2.Resize(cropped, logits, outputSize, 0, 0, InterpolationFlags.Linear);
+            return logits;
+        }
     }
 
     /// <summary>

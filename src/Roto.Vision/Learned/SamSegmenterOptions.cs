@@ -15,6 +15,18 @@ public sealed record SamSegmenterOptions
     /// <summary>Weight of the agreement (IoU) with the salient region under the click.</summary>
     public double SaliencyWeight { get; init; } = 2;
 
+    /// <summary>
+    /// Whether the first click's choice also weighs the decoder's own proposals for one click (a part, a larger part,
+    /// the whole), which its export computes and drops (<see cref="SamDecoder.ExposesAllMasks"/>).
+    /// </summary>
+    public bool AllMasks { get; init; } = true;
+
+    /// <summary>
+    /// Weight of the agreement (IoU) with the region under the first click that moves of its own towards a later frame
+    /// (<see cref="SegmentRequest.Later"/>); that region's box also prompts a candidate. 0 leaves motion out.
+    /// </summary>
+    public double MotionWeight { get; init; } = 2;
+
     /// <summary>Whether the salient region under the first click, refined by the decoder with its box, competes as a candidate.</summary>
     public bool SalientCandidate { get; init; } = true;
 
@@ -50,5 +62,5 @@ public sealed record SamSegmenterOptions
     public double CorrectionBoxPadding { get; init; } = 0.05;
 
     public override string ToString() =>
-        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
+        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
 }

@@ -73,7 +73,7 @@ public sealed class FeatureGraphSegmenter : IClickSegmenter, IDisposable
     }
 
     /// <summary>Analyses the frame (the network and the superpixels) and caches it, so its first click only cuts.</summary>
-    public void Prepare(Mat frame, string cacheKey) => Analysis(new SegmentRequest(frame, [], cacheKey));
+    public void Prepare(Mat frame, string cacheKey, Mat? later = null) => Analysis(new SegmentRequest(frame, [], cacheKey));
 
     /// <summary>The frame's analysis, from the cache when this frame was clicked before.</summary>
     public FrameAnalysis Analysis(SegmentRequest request)
