@@ -15,6 +15,63 @@ public static class FrameGrabber
         return (colours.InProcess ? ReadInProcess(video, frameIndex, colours.Bt709) : null) ?? await ReadWithFfmpegAsync(video, frameIndex, ct);
     }
 
+    /// <summary>
+    /// Two frames a few apart (a click's frame and the one its motion cue compares it with) from one seek, decoding
+    /// the frames between: a second seek would open the file and decode from the key frame again, which cost a first
+    /// click at 1280×720 about 0.6 s.
+    /// </summary>
+    /// <returns>Both frames as BGR at full size, in the order asked; the caller disposes them.</returns>
+    public static async Task<(Mat First, Mat Second)> ReadPairAsync(VideoSource video, int first, int second, CancellationToken ct = default)
+    {
+        if (first < 0 || first >= video.FrameCount) throw new ArgumentOutOfRangeException(nameof(first));
+        if (second < 0 || second >= video.FrameCount) throw new ArgumentOutOfRangeException(nameof(second));
+        var colours = video.Tools.InProcessFrames ? await ColoursOfAsync(video, ct) : default;
+        if (colours.InProcess && ReadSpanInProcess(video, Math.Min(first, second), Math.Max(first, second), colours.Bt709) is { } span)
+            return first <= second ? (span.From, span.To) : (span.To, span.From);
+        var a = await ReadWithFfmpegAsync(video, first, ct);
+        try
+        {
+            return (a, await ReadWithFfmpegAsync(video, second, ct));
+        }
+        catch
+        {
+            a.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Frames <paramref name="from"/> and <paramref name="to"/> (≥ from) from one capture; null as <see cref="ReadInProcess"/>.</summary>
+    private static (Mat From, Mat To)? ReadSpanInProcess(VideoSource video, int from, int to, bool bt709)
+    {
+        using var capture = new VideoCapture(video.Path, VideoCaptureAPIs.FFMPEG);
+        if (!capture.IsOpened()) return null;
+        if (from > 0 && !capture.Set(VideoCaptureProperties.PosFrames, from)) return null;
+        var first = ReadNext(capture, video, bt709);
+        if (first == null) return null;
+        for (var i = from + 1; i < to; i++)
+        {
+            if (capture.Grab()) continue;
+            first.Dispose();
+            return null;
+        }
+        var last = to == from ? first.Clone() : ReadNext(capture, video, bt709);
+        if (last != null) return (first, last);
+        first.Dispose();
+        return null;
+    }
+
+    private static Mat? ReadNext(VideoCapture capture, VideoSource video, bool bt709)
+    {
+        var frame = new Mat();
+        if (!capture.Read(frame) || frame.Width != video.Width || frame.Height != video.Height || frame.Type() != MatType.CV_8UC3)
+        {
+            frame.Dispose();
+            return null;
+        }
+        if (bt709) Cv2.Transform(frame, frame, Bt601ToBt709);
+        return frame;
+    }
+
     /// <summary>How a file's YUV turns into BGR, probed once per file: a restart only costs one probe again.</summary>
     private static readonly ConcurrentDictionary<string, Task<(bool InProcess, bool Bt709)>> Colours = new();
 
@@ -51,14 +108,7 @@ public static class FrameGrabber
         using var capture = new VideoCapture(video.Path, VideoCaptureAPIs.FFMPEG);
         if (!capture.IsOpened()) return null;
         if (frameIndex > 0 && !capture.Set(VideoCaptureProperties.PosFrames, frameIndex)) return null;
-        var frame = new Mat();
-        if (!capture.Read(frame) || frame.Width != video.Width || frame.Height != video.Height || frame.Type() != MatType.CV_8UC3)
-        {
-            frame.Dispose();
-            return null;
-        }
-        if (bt709) Cv2.Transform(frame, frame, Bt601ToBt709);
-        return frame;
+        return ReadNext(capture, video, bt709);
     }
 
     /// <summary>

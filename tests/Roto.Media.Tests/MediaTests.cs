@@ -149,6 +149,37 @@ public sealed class MediaTests
         Assert.True(diff < 1.5, $"mean difference {diff:0.00} levels from ffmpeg's frame");
     }
 
+    /// <summary>
+    /// A click's frame and its motion cue's frame come from one seek (the frames between decoded, not sought again):
+    /// each is the frame ffmpeg decodes at its index, in either order, with no ffmpeg to fall back on.
+    /// </summary>
+    [Theory]
+    [InlineData("01_dog.mp4", 10, 13)]
+    [InlineData("01_dog.mp4", 288, 285)]
+    [InlineData("01_dog.mp4", 0, 3)]
+    [InlineData("bees.mp4", 40, 43)]
+    public async Task ReadPairAsync_gives_both_frames_from_one_seek(string clip, int first, int second)
+    {
+        var path = TestData.Clip(clip);
+        var info = await Probe.ProbeAsync(path);
+        var withoutFfmpeg = Tools with { FfmpegPath = Path.Combine(TestData.TempDir(), "no-ffmpeg-here") };
+        var video = new VideoSource(withoutFfmpeg, path, info.Width, info.Height, info.Fps, (int)(info.FrameCount ?? 1));
+        var (a, b) = await FrameGrabber.ReadPairAsync(video, first, second);
+        using var firstFrame = a;
+        using var secondFrame = b;
+        foreach (var (frame, index) in new[] { (firstFrame, first), (secondFrame, second) })
+        {
+            using var expected = await FrameGrabber.ReadWithFfmpegAsync(video with { Tools = Tools }, index);
+            var diff = MeanDiff(frame, expected);
+            Assert.True(diff < 1.5, $"{clip} frame {index}: mean difference {diff:0.00} levels from ffmpeg's frame");
+            foreach (var other in new[] { index - 1, index + 1 }.Where(i => i >= 0 && i < video.FrameCount))
+            {
+                using var neighbour = await FrameGrabber.ReadWithFfmpegAsync(video with { Tools = Tools }, other);
+                Assert.True(MeanDiff(frame, neighbour) > diff, $"{clip}: the pair's frame {index} is closer to frame {other}");
+            }
+        }
+    }
+
     private static double MeanDiff(Mat a, Mat b)
     {
         using var diff = new Mat();

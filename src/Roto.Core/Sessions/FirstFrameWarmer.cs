@@ -101,10 +101,13 @@ public sealed class FirstFrameWarmer : BackgroundService
                 if (!job.TryStart()) continue;
                 try
                 {
-                    using var frame = await FrameGrabber.ReadAsync(job.Video, Frame, stoppingToken);
-                    _frames.Put(FrameKey(job.VideoKey, Frame), frame);
                     var laterIndex = SessionService.LaterIndex(Frame, job.Video.FrameCount, _segmenter.LaterFrames);
-                    using var later = laterIndex == null ? null : await FrameGrabber.ReadAsync(job.Video, laterIndex.Value, stoppingToken);
+                    var frames = laterIndex is { } li
+                        ? await FrameGrabber.ReadPairAsync(job.Video, Frame, li, stoppingToken)
+                        : (await FrameGrabber.ReadAsync(job.Video, Frame, stoppingToken), null);
+                    using var frame = frames.Item1;
+                    using var later = frames.Item2;
+                    _frames.Put(FrameKey(job.VideoKey, Frame), frame);
                     if (later != null) _frames.Put(FrameKey(job.VideoKey, laterIndex!.Value), later);
                     _segmenter.Prepare(frame, AnalysisKey(job.SessionId, Frame), later);
                 }
