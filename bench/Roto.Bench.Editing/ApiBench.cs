@@ -62,15 +62,20 @@ public static class ApiBench
     /// until it succeeds. Returns the task's seconds from create to succeed, from create to processing, and the preview's.
     /// </summary>
     public static (double Task, double Started, double Preview) Removal(RotoServer server, string videoUrl, Click click, bool previewFirst,
-        string? downloadTo = null)
+        string? downloadTo = null, Action<Mat>? firstMask = null)
     {
         var sessionId = server.Post("/init-selection", new JsonObject { ["video_url"] = videoUrl })["session_id"]!.GetValue<string>();
-        server.Post("/add-selection", new JsonObject
+        var selection = server.Post("/add-selection", new JsonObject
         {
             ["session_id"] = sessionId,
             ["frame_index"] = 0,
             ["points"] = new JsonArray(new JsonObject { ["x"] = click.X, ["y"] = click.Y }),
         });
+        if (firstMask != null && selection["res"]?["rle_mask_list"]?.AsArray() is [{ } first, ..])
+        {
+            using var mask = Cv2.ImDecode(Convert.FromBase64String(first["png_mask"]!["base64"]!.GetValue<string>()), ImreadModes.Grayscale);
+            firstMask(mask);
+        }
         var preview = 0.0;
         if (previewFirst)
         {

@@ -1,5 +1,6 @@
 using Roto.Bench.Editing;
 using Roto.Media;
+using Roto.Vision.Removal;
 
 // Usage (from the repository root): dotnet run -c Release --project bench/Roto.Bench.Editing -- [removal|track|timing|profile|api|sheets|all] [--api] [--server URL --key KEY] [--runs N] [--frames N] [--only element,element] [--align] [--trust GREY_LEVELS]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
@@ -8,7 +9,7 @@ var maxFrames = framesArg >= 0 ? int.Parse(args[framesArg + 1]) : 50;
 var onlyArg = Array.IndexOf(args, "--only");
 var only = onlyArg >= 0 ? args[onlyArg + 1] : null;
 var trustArg = Array.IndexOf(args, "--trust");
-var trust = trustArg >= 0 ? double.Parse(args[trustArg + 1], System.Globalization.CultureInfo.InvariantCulture) : 20;
+var trust = trustArg >= 0 ? double.Parse(args[trustArg + 1], System.Globalization.CultureInfo.InvariantCulture) : FlowGuidedRemover.DefaultTrustThreshold;
 var tools = new MediaTools();
 var cvThreadsArg = Array.IndexOf(args, "--cv-threads");
 if (cvThreadsArg >= 0) OpenCvSharp.Cv2.SetNumThreads(int.Parse(args[cvThreadsArg + 1]));

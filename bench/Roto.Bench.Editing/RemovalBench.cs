@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OpenCvSharp;
+using Roto.Baselines;
 using Roto.Media;
 using Roto.TestSupport;
 using Roto.Vision;
@@ -26,7 +27,7 @@ public static class RemovalBench
     /// </summary>
     private static int RegionRadius(int width, int height) => Math.Max(3, (int)Math.Round(Math.Min(width, height) * 0.013));
 
-    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = 20,
+    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = FlowGuidedRemover.DefaultTrustThreshold,
         RotoServer? server = null)
     {
         var rows = new List<(string Name, string Method, Scores S, double Seconds)>();
@@ -65,7 +66,11 @@ public static class RemovalBench
                 {
                     sw.Restart();
                     var resultPath = Path.Combine(tmp, "api.mp4");
-                    ApiBench.Removal(server, server.Upload(video.Path), ApiBench.InteriorClick(comp.Masks[0]), previewFirst: false, downloadTo: resultPath);
+                    // The click's mask as the server answered it: where a removal loses, this says whether the first mask did.
+                    var firstJ = double.NaN;
+                    ApiBench.Removal(server, server.Upload(video.Path), ApiBench.InteriorClick(comp.Masks[0]), previewFirst: false, downloadTo: resultPath,
+                        firstMask: m => firstJ = DavisMetrics.Jaccard(m, comp.Masks[0]));
+                    Console.WriteLine($"{comp.Name,-34} roto-api first click's mask J {firstJ:F3}");
                     using (var reader = new VideoFrameReader(tools, resultPath, video.Width, video.Height)) api.AddRange(reader.Frames());
                     apiSeconds = sw.Elapsed.TotalSeconds;
                 }

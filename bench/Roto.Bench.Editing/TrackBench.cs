@@ -37,7 +37,7 @@ public static class TrackBench
             {
                 var video = LosslessVideo.Write(tools, Path.Combine(tmp, "composite.mkv"), comp.Frames, new FrameRate(25, 1));
                 var sw = Stopwatch.StartNew();
-                using var first = segmenter.Segment(new SegmentRequest(comp.Frames[0], [ApiBench.InteriorClick(comp.Masks[0])], null));
+                using var first = segmenter.Segment(new SegmentRequest(comp.Frames[0], [ApiBench.InteriorClick(comp.Masks[0])], null, Later: comp.Frames[Math.Min(3, comp.Frames.Count - 1)]));
                 var j = new List<double>();
                 var ratio = new List<double>();
                 propagator.Propagate(video, [new Keyframe(0, 1, first)], (i, frame, masks) =>
