@@ -11,7 +11,7 @@ var only = onlyArg >= 0 ? args[onlyArg + 1] : null;
 var trustArg = Array.IndexOf(args, "--trust");
 var trust = trustArg >= 0 ? double.Parse(args[trustArg + 1], System.Globalization.CultureInfo.InvariantCulture) : FlowGuidedRemover.DefaultTrustThreshold;
 var radiusArg = Array.IndexOf(args, "--radius");
-var radius = radiusArg >= 0 ? int.Parse(args[radiusArg + 1], System.Globalization.CultureInfo.InvariantCulture) : new FlowGuidedRemover().MaxRadius;
+var radius = radiusArg >= 0 ? int.Parse(args[radiusArg + 1], System.Globalization.CultureInfo.InvariantCulture) : FlowGuidedRemover.DefaultMaxRadius;
 var tools = new MediaTools();
 var cvThreadsArg = Array.IndexOf(args, "--cv-threads");
 if (cvThreadsArg >= 0) OpenCvSharp.Cv2.SetNumThreads(int.Parse(args[cvThreadsArg + 1]));

@@ -27,7 +27,7 @@ public static class RemovalBench
     /// </summary>
     private static int RegionRadius(int width, int height) => Math.Max(3, (int)Math.Round(Math.Min(width, height) * 0.013));
 
-    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = FlowGuidedRemover.DefaultTrustThreshold, int radius = 30,
+    public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = FlowGuidedRemover.DefaultTrustThreshold, int radius = FlowGuidedRemover.DefaultMaxRadius,
         RotoServer? server = null)
     {
         var rows = new List<(string Name, string Method, Scores S, double Seconds)>();

@@ -235,9 +235,9 @@ public sealed class SessionService(
         // Before taking a core: the warmer holds one while it prepares this very frame.
         await warmer.WhenPreparedAsync(session.Id, frameIndex, ct);
         using var slot = await gate.EnterAsync(ct);
-        using var frame = await FrameAsync(session, frameIndex, ct);
-        var laterIndex = LaterIndex(session, frameIndex, segmenter.LaterFrames);
-        using var later = laterIndex == null ? null : await FrameAsync(session, laterIndex.Value, ct);
+        var frames = await FrameAndLaterAsync(session, frameIndex, ct);
+        using var frame = frames.Frame;
+        using var later = frames.Later;
         var clicks = points.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Select(p => new Click(p.X, p.Y, p.Label != 0)).ToList();
         prior = stored != null ? stored.PriorCounts : prior;
         using var priorMask = prior == null ? null : MaskMats.ToMat(CocoRle.Decode(session.Height, session.Width, prior));
@@ -256,6 +256,35 @@ public sealed class SessionService(
     }
 
     private static int? LaterIndex(SessionRecord session, int frameIndex, int offset) => LaterIndex(frameIndex, session.TotalFrames, offset);
+
+    /// <summary>The frame and the one the segmenter compares it with (null when it wants none), decoded together when neither is cached.</summary>
+    private async Task<(Mat Frame, Mat? Later)> FrameAndLaterAsync(SessionRecord session, int frameIndex, CancellationToken ct)
+    {
+        if (LaterIndex(session, frameIndex, segmenter.LaterFrames) is not { } laterIndex) return (await FrameAsync(session, frameIndex, ct), null);
+        var frameKey = FirstFrameWarmer.FrameKey(session.VideoKey, frameIndex);
+        var laterKey = FirstFrameWarmer.FrameKey(session.VideoKey, laterIndex);
+        var cachedFrame = frameCache.TryGet(frameKey);
+        var cachedLater = frameCache.TryGet(laterKey);
+        if (cachedFrame == null && cachedLater == null)
+        {
+            var pair = await FrameGrabber.ReadPairAsync(VideoOf(session), frameIndex, laterIndex, ct);
+            frameCache.Put(frameKey, pair.First);
+            frameCache.Put(laterKey, pair.Second);
+            return pair;
+        }
+        Mat? frame = cachedFrame;
+        try
+        {
+            frame ??= await FrameAsync(session, frameIndex, ct);
+            return (frame, cachedLater ?? await FrameAsync(session, laterIndex, ct));
+        }
+        catch
+        {
+            frame?.Dispose();
+            cachedLater?.Dispose();
+            throw;
+        }
+    }
 
     private async Task<Mat> FrameAsync(SessionRecord session, int frameIndex, CancellationToken ct)
     {

@@ -13,7 +13,10 @@ namespace Roto.Vision.Removal;
 public sealed class FlowGuidedRemover : IElementRemover
 {
     /// <summary>How many frames before and after may lend pixels, at most.</summary>
-    public int MaxRadius { get; init; } = 30;
+    public int MaxRadius { get; init; } = DefaultMaxRadius;
+
+    /// <summary>The removal bench at trust 30, true masks: 10 frames → 20.94 dB, 20 → 21.98, 30 → 22.59, 45 → 22.64; past 30 the window's memory and time grow for little.</summary>
+    public const int DefaultMaxRadius = 30;
 
     /// <summary>Bytes the window of decoded frames may hold; bounds the radius for large videos.</summary>
     public long WindowBudgetBytes { get; init; } = 640L << 20;
