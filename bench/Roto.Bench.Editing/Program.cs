@@ -2,7 +2,7 @@ using Roto.Bench.Editing;
 using Roto.Media;
 using Roto.Vision.Removal;
 
-// Usage (from the repository root): dotnet run -c Release --project bench/Roto.Bench.Editing -- [removal|track|timing|profile|api|sheets|all] [--api] [--server URL --key KEY] [--runs N] [--frames N] [--only element,element] [--align] [--trust GREY_LEVELS] [--radius FRAMES]
+// Usage (from the repository root): dotnet run -c Release --project bench/Roto.Bench.Editing -- [removal|track|timing|profile|api|sheets|all] [--api] [--server URL --key KEY] [--runs N] [--frames N] [--only element,element] [--align] [--trust GREY_LEVELS] [--radius FRAMES] [--stale GREY_LEVELS]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var framesArg = Array.IndexOf(args, "--frames");
 var maxFrames = framesArg >= 0 ? int.Parse(args[framesArg + 1]) : 50;
@@ -12,6 +12,8 @@ var trustArg = Array.IndexOf(args, "--trust");
 var trust = trustArg >= 0 ? double.Parse(args[trustArg + 1], System.Globalization.CultureInfo.InvariantCulture) : FlowGuidedRemover.DefaultTrustThreshold;
 var radiusArg = Array.IndexOf(args, "--radius");
 var radius = radiusArg >= 0 ? int.Parse(args[radiusArg + 1], System.Globalization.CultureInfo.InvariantCulture) : FlowGuidedRemover.DefaultMaxRadius;
+var staleArg = Array.IndexOf(args, "--stale");
+var stale = staleArg >= 0 ? double.Parse(args[staleArg + 1], System.Globalization.CultureInfo.InvariantCulture) : CarriedInpaint.DefaultStaleAfter;
 var tools = new MediaTools();
 var cvThreadsArg = Array.IndexOf(args, "--cv-threads");
 if (cvThreadsArg >= 0) OpenCvSharp.Cv2.SetNumThreads(int.Parse(args[cvThreadsArg + 1]));
@@ -32,7 +34,7 @@ RotoServer StartServer() => serverArg >= 0
         { ["Roto:Limits:Profile"] = "relaxed" });
 using var server = what is "all" || args.Contains("--api") || what == "api" ? StartServer() : null;
 
-if (what is "removal" or "all") RemovalBench.Run(tools, maxFrames, outDir, only, alignLocally: args.Contains("--align"), trust: trust, radius: radius, server: server);
+if (what is "removal" or "all") RemovalBench.Run(tools, maxFrames, outDir, only, alignLocally: args.Contains("--align"), trust: trust, radius: radius, stale: stale, server: server);
 if (what is "track") TrackBench.Run(tools, maxFrames, outDir, only);
 if (what is "api" or "all") ApiBench.RunTiming(server!, runsArg >= 0 ? int.Parse(args[runsArg + 1]) : 3);
 if (what is "timing" or "all") TimingBench.Run(tools, outDir);

@@ -28,7 +28,7 @@ public static class RemovalBench
     private static int RegionRadius(int width, int height) => Math.Max(3, (int)Math.Round(Math.Min(width, height) * 0.013));
 
     public static void Run(MediaTools tools, int maxFrames, string outDir, string? only = null, bool alignLocally = false, double trust = FlowGuidedRemover.DefaultTrustThreshold, int radius = FlowGuidedRemover.DefaultMaxRadius,
-        RotoServer? server = null)
+        double stale = CarriedInpaint.DefaultStaleAfter, RotoServer? server = null)
     {
         var rows = new List<(string Name, string Method, Scores S, double Seconds)>();
         foreach (var (element, background) in Pairs.Where(p => only == null || only.Split(',').Contains(p.Element)))
@@ -45,7 +45,7 @@ public static class RemovalBench
                 var sw = Stopwatch.StartNew();
                 var roto = new List<Mat>();
                 using (var track = new InMemoryMaskTrack(comp.Masks.Select(m => m.Clone()).ToList()))
-                    new FlowGuidedRemover { AlignLocally = alignLocally, TrustThreshold = trust, MaxRadius = radius }.Remove(video, track, (_, f) => roto.Add(f.Clone()), null, CancellationToken.None);
+                    new FlowGuidedRemover { AlignLocally = alignLocally, TrustThreshold = trust, MaxRadius = radius, StaleAfter = stale }.Remove(video, track, (_, f) => roto.Add(f.Clone()), null, CancellationToken.None);
                 var rotoSeconds = sw.Elapsed.TotalSeconds;
 
                 sw.Restart();

@@ -39,6 +39,12 @@ public sealed class FlowGuidedRemover : IElementRemover
     public const double DefaultTrustThreshold = 30;
 
     /// <summary>
+    /// Mean grey-level change of the hole's surroundings since the last inpainted keyframe above which what no frame
+    /// shows is inpainted afresh instead of carried (see <see cref="CarriedInpaint"/>).
+    /// </summary>
+    public double StaleAfter { get; init; } = CarriedInpaint.DefaultStaleAfter;
+
+    /// <summary>
     /// Frames whose holes are filled from their neighbours at the same time (one per core by default). Borrowing is
     /// independent per frame; only the carried inpainting and the output run in order.
     /// </summary>
@@ -59,7 +65,7 @@ public sealed class FlowGuidedRemover : IElementRemover
         var batch = Math.Max(1, Parallelism);
         var radius = (int)Math.Clamp(WindowBudgetBytes / (2 * frameBytes) - batch, 2, MaxRadius);
         using var window = new FrameWindow(video, track, radius, holeRadius);
-        using var carried = new CarriedInpaint();
+        using var carried = new CarriedInpaint(StaleAfter);
         var completer = new HoleCompleter(path, window, carried, Math.Max(2, holeRadius * 3 / 4))
         {
             AlignLocally = AlignLocally,
