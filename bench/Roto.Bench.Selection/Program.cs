@@ -23,10 +23,12 @@ SimulatedUser.DumpDir = args.FirstOrDefault(a => a.StartsWith("--dump="))?["--du
 if (SimulatedUser.DumpDir != null) Directory.CreateDirectory(SimulatedUser.DumpDir);
 var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',');
 var useSam = !args.Contains("--grabcut") && !args.Contains("--classical");
-using var models = useSam ? SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null))) : null;
+// --float-encoder: the encoder's linear layers as shipped, in float (the server's Roto:Models:Int8Encoder=false).
+using var models = useSam ? SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)), int8Encoder: !args.Contains("--float-encoder")) : null;
 IClickSegmenter segmenter = args.Contains("--grabcut") ? new GrabCutClickSegmenter()
     : models != null ? new SamClickSegmenter(models, samOptions) : new FeatureGraphSegmenter(options);
 Console.WriteLine($"segmenter: {segmenter.GetType().Name} {segmenter switch { FeatureGraphSegmenter => options.ToString(), SamClickSegmenter => samOptions.ToString(), _ => "" }}");
+Console.WriteLine($"encoder: {(args.Contains("--float-encoder") ? "float" : "int8 linear layers")}");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 
 var root = Path.Combine(TestData.Dir, "davis16-dev");

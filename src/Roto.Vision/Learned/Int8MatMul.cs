@@ -1,0 +1,106 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace Roto.Vision.Learned;
+
+/// <summary>
+/// Rewrites a model's linear layers (MatMul by a constant 2-D weight) to 8-bit integer arithmetic: the weight
+/// quantized once, symmetric per output column; the activation at run time (DynamicQuantizeLinear). ONNX Runtime fuses
+/// the pattern into its integer matrix kernels, which on CPUs with VNNI take the SAM encoder's linear layers at about
+/// half the time; the convolutions and attention products stay in float. Quantizing at load keeps the shipped file the
+/// one whose sha256 <c>scripts/models.sh</c> checks, and applies to any encoder export a user configures.
+/// </summary>
+public static class Int8MatMul
+{
+    /// <summary>Returns the rewritten model and how many layers were quantized (0: the model is returned unchanged).</summary>
+    public static (byte[] Model, int Layers) Quantize(byte[] model)
+    {
+        var proto = ModelProto.Parser.ParseFrom(model);
+        // DynamicQuantizeLinear came with opset 11; an older export stays as it is.
+        if (proto.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx") is not { Version: >= 11 }) return (model, 0);
+        var graph = proto.Graph;
+        var weights = graph.Initializer.Where(IsFloatMatrix).ToDictionary(t => t.Name);
+        var rewritten = new List<NodeProto>(graph.Node.Count);
+        var replaced = new HashSet<string>();
+        var layers = 0;
+        foreach (var node in graph.Node)
+        {
+            if (node.OpType != "MatMul" || node.Input.Count != 2 || !weights.TryGetValue(node.Input[1], out var weight))
+            {
+                rewritten.Add(node);
+                continue;
+            }
+            var name = $"roto_int8_{layers++}";
+            var (quantized, scales) = PerColumn(weight, name);
+            graph.Initializer.Add(quantized);
+            graph.Initializer.Add(scales);
+            graph.Initializer.Add(Int8Zeros(name + "_wzp", scales.Dims[0]));
+            replaced.Add(weight.Name);
+            rewritten.Add(Node("DynamicQuantizeLinear", [node.Input[0]], [name + "_a", name + "_as", name + "_azp"]));
+            rewritten.Add(Node("MatMulInteger", [name + "_a", quantized.Name, name + "_azp", name + "_wzp"], [name + "_i32"]));
+            var cast = Node("Cast", [name + "_i32"], [name + "_f"]);
+            cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
+            rewritten.Add(cast);
+            rewritten.Add(Node("Mul", [name + "_as", scales.Name], [name + "_s"]));
+            rewritten.Add(Node("Mul", [name + "_f", name + "_s"], [node.Output[0]]));
+        }
+        if (layers == 0) return (model, 0);
+        graph.Node.Clear();
+        graph.Node.AddRange(rewritten);
+        // A float weight that no node reads any more would only be loaded and then dropped with a warning.
+        var read = new HashSet<string>(rewritten.SelectMany(n => n.Input));
+        foreach (var unused in graph.Initializer.Where(t => replaced.Contains(t.Name) && !read.Contains(t.Name)).ToList())
+            graph.Initializer.Remove(unused);
+        return (proto.ToByteArray(), layers);
+    }
+
+    private static bool IsFloatMatrix(TensorProto t) =>
+        t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.Count == 2 && t.Dims[0] * t.Dims[1] > 0;
+
+    private static float[] Floats(TensorProto t)
+    {
+        if (t.FloatData.Count > 0) return [.. t.FloatData];
+        var raw = t.RawData.Span;
+        var values = new float[raw.Length / sizeof(float)];
+        // ONNX stores raw tensor data little-endian, as every platform ONNX Runtime runs on is.
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw).CopyTo(values);
+        return values;
+    }
+
+    /// <summary>Symmetric int8 per output column (zero point 0), so that a column of small weights keeps its precision.</summary>
+    private static (TensorProto Quantized, TensorProto Scales) PerColumn(TensorProto weight, string name)
+    {
+        int rows = (int)weight.Dims[0], cols = (int)weight.Dims[1];
+        var w = Floats(weight);
+        var scales = new float[cols];
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < cols; c++)
+                scales[c] = Math.Max(scales[c], Math.Abs(w[r * cols + c]));
+        for (var c = 0; c < cols; c++) scales[c] = scales[c] > 0 ? scales[c] / 127f : 1f;
+        var q = new byte[w.Length];
+        for (var i = 0; i < w.Length; i++)
+            q[i] = unchecked((byte)(sbyte)Math.Clamp(MathF.Round(w[i] / scales[i % cols]), -127f, 127f));
+        var quantized = new TensorProto { Name = name + "_wq", DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(q) };
+        quantized.Dims.Add([rows, cols]);
+        var scaleBytes = new byte[cols * sizeof(float)];
+        Buffer.BlockCopy(scales, 0, scaleBytes, 0, scaleBytes.Length);
+        var scaleTensor = new TensorProto { Name = name + "_ws", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(scaleBytes) };
+        scaleTensor.Dims.Add(cols);
+        return (quantized, scaleTensor);
+    }
+
+    private static TensorProto Int8Zeros(string name, long count)
+    {
+        var zeros = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(new byte[count]) };
+        zeros.Dims.Add(count);
+        return zeros;
+    }
+
+    private static NodeProto Node(string op, string[] inputs, string[] outputs)
+    {
+        var node = new NodeProto { OpType = op, Name = outputs[0] };
+        node.Input.Add(inputs);
+        node.Output.Add(outputs);
+        return node;
+    }
+}
