@@ -1,19 +1,14 @@
+using Google.Protobuf;
+using Onnx;
+
 namespace Roto.Vision.Features;
 
 /// <summary>
 /// Rewrites a serialized ONNX model so that intermediate tensors become its outputs and the image input takes any
-/// height and width. ONNX Runtime's C# API has no graph editing and the onnx protobuf classes are not on NuGet, so
-/// this walks the few protobuf fields involved by hand (ModelProto.graph, GraphProto.node/input/output/value_info).
+/// height and width. ONNX Runtime's C# API has no graph editing; OnnxSharp's protobuf classes do the reading and writing.
 /// </summary>
 public static class OnnxGraphCut
 {
-    private const int ModelGraph = 7;
-    private const int GraphNode = 1, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
-    private const int GraphInitializer = 5;
-    private const int NodeInput = 1, NodeOutput = 2;
-    private const int TensorName = 8;
-    private const int ValueInfoName = 1;
-
     /// <summary>
     /// Returns a model whose outputs are <paramref name="outputs"/> (float tensors), whose input
     /// <paramref name="input"/> is NCHW float with free H and W, and which keeps only the nodes up to the last one
@@ -21,66 +16,33 @@ public static class OnnxGraphCut
     /// </summary>
     public static byte[] Expose(byte[] model, string input, int channels, IReadOnlyList<string> outputs)
     {
-        var modelFields = Protobuf.Read(model);
-        var graphField = modelFields.FirstOrDefault(f => f.Number == ModelGraph)
-            ?? throw new InvalidDataException("ONNX model has no graph");
-        var graphFields = Protobuf.Read(graphField.Bytes);
-
-        var lastNeeded = -1;
-        var nodeIndex = 0;
-        var wanted = new HashSet<string>(outputs);
+        var proto = Parse(model);
+        var graph = proto.Graph;
+        var wanted = outputs.ToHashSet();
         var found = new HashSet<string>();
-        foreach (var f in graphFields.Where(f => f.Number == GraphNode))
-        {
-            foreach (var o in Protobuf.Read(f.Bytes).Where(x => x.Number == NodeOutput))
-            {
-                var name = o.Text;
-                if (wanted.Contains(name)) { lastNeeded = nodeIndex; found.Add(name); }
-            }
-            nodeIndex++;
-        }
-        var missing = wanted.Except(found).ToList();
-        if (missing.Count > 0) throw new InvalidDataException($"ONNX model has no tensor named {string.Join(", ", missing)}");
+        var lastNeeded = -1;
+        for (var i = 0; i < graph.Node.Count; i++)
+            foreach (var name in graph.Node[i].Output.Where(wanted.Contains)) { lastNeeded = i; found.Add(name); }
+        RequireAll(wanted.Except(found));
 
-        // Weights of the dropped nodes go too: ONNX Runtime rejects initializers that no node reads.
-        var used = new HashSet<string>();
-        foreach (var f in graphFields.Where(f => f.Number == GraphNode).Take(lastNeeded + 1))
-            foreach (var i in Protobuf.Read(f.Bytes).Where(x => x.Number == NodeInput)) used.Add(i.Text);
-
-        var graph = new ProtobufWriter();
-        nodeIndex = 0;
-        foreach (var f in graphFields)
-        {
-            switch (f.Number)
-            {
-                case GraphNode:
-                    if (nodeIndex++ <= lastNeeded) graph.Field(f);
-                    break;
-                case GraphInitializer:
-                    if (used.Contains(NameOf(f, TensorName))) graph.Field(f);
-                    break;
-                case GraphInput:
-                    var name = NameOf(f, ValueInfoName);
-                    if (name == input) graph.Bytes(GraphInput, FloatTensorInfo(input, [1L, channels, "height", "width"]));
-                    else if (used.Contains(name)) graph.Field(f);
-                    break;
-                case GraphOutput:
-                case GraphValueInfo:
-                    break; // fixed shapes of the original resolution; ONNX Runtime infers the new ones
-                default:
-                    graph.Field(f);
-                    break;
-            }
-        }
-        foreach (var name in outputs) graph.Bytes(GraphOutput, FloatTensorInfo(name, null));
-
-        var result = new ProtobufWriter();
-        foreach (var f in modelFields)
-        {
-            if (f.Number == ModelGraph) result.Bytes(ModelGraph, graph.ToArray());
-            else result.Field(f);
-        }
-        return result.ToArray();
+        var kept = graph.Node.Take(lastNeeded + 1).ToList();
+        // Weights and inputs of the dropped nodes go too: ONNX Runtime rejects initializers that no node reads.
+        var used = kept.SelectMany(n => n.Input).ToHashSet();
+        var initializers = graph.Initializer.Where(t => used.Contains(t.Name)).ToList();
+        var inputs = graph.Input.Where(v => v.Name == input || used.Contains(v.Name))
+            .Select(v => v.Name == input ? FloatTensorInfo(input, Dimension(1), Dimension(channels), Dimension("height"), Dimension("width")) : v)
+            .ToList();
+        graph.Node.Clear();
+        graph.Node.AddRange(kept);
+        graph.Initializer.Clear();
+        graph.Initializer.AddRange(initializers);
+        graph.Input.Clear();
+        graph.Input.AddRange(inputs);
+        // Fixed shapes of the original resolution; ONNX Runtime infers the new ones.
+        graph.ValueInfo.Clear();
+        graph.Output.Clear();
+        graph.Output.AddRange(outputs.Select(name => FloatTensorInfo(name)));
+        return proto.ToByteArray();
     }
 
     /// <summary>
@@ -90,130 +52,37 @@ public static class OnnxGraphCut
     /// <exception cref="InvalidDataException">A tensor of that name is not produced by any node.</exception>
     public static byte[] WithOutputs(byte[] model, IReadOnlyList<string> outputs)
     {
-        var modelFields = Protobuf.Read(model);
-        var graphField = modelFields.FirstOrDefault(f => f.Number == ModelGraph)
-            ?? throw new InvalidDataException("ONNX model has no graph");
-        var graphFields = Protobuf.Read(graphField.Bytes);
-        var produced = graphFields.Where(f => f.Number == GraphNode)
-            .SelectMany(f => Protobuf.Read(f.Payload).Where(x => x.Number == NodeOutput).Select(x => x.Text))
-            .ToHashSet();
-        var missing = outputs.Where(o => !produced.Contains(o)).ToList();
-        if (missing.Count > 0) throw new InvalidDataException($"ONNX model has no tensor named {string.Join(", ", missing)}");
+        var proto = Parse(model);
+        var produced = proto.Graph.Node.SelectMany(n => n.Output).ToHashSet();
+        RequireAll(outputs.Where(o => !produced.Contains(o)));
+        proto.Graph.Output.AddRange(outputs.Select(name => FloatTensorInfo(name)));
+        return proto.ToByteArray();
+    }
 
-        var graph = new ProtobufWriter();
-        foreach (var f in graphFields) graph.Field(f);
-        foreach (var name in outputs) graph.Bytes(GraphOutput, FloatTensorInfo(name, null));
-        var result = new ProtobufWriter();
-        foreach (var f in modelFields)
+    private static ModelProto Parse(byte[] model)
+    {
+        var proto = ModelProto.Parser.ParseFrom(model);
+        return proto.Graph != null ? proto : throw new InvalidDataException("ONNX model has no graph");
+    }
+
+    private static void RequireAll(IEnumerable<string> missing)
+    {
+        var names = missing.ToList();
+        if (names.Count > 0) throw new InvalidDataException($"ONNX model has no tensor named {string.Join(", ", names)}");
+    }
+
+    private static TensorShapeProto.Types.Dimension Dimension(long size) => new() { DimValue = size };
+    private static TensorShapeProto.Types.Dimension Dimension(string parameter) => new() { DimParam = parameter };
+
+    /// <summary>A float tensor of this name, with this shape or, given none, a shape left to inference.</summary>
+    private static ValueInfoProto FloatTensorInfo(string name, params TensorShapeProto.Types.Dimension[] dims)
+    {
+        var tensor = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float };
+        if (dims.Length > 0)
         {
-            if (f.Number == ModelGraph) result.Bytes(ModelGraph, graph.ToArray());
-            else result.Field(f);
+            tensor.Shape = new TensorShapeProto();
+            tensor.Shape.Dim.AddRange(dims);
         }
-        return result.ToArray();
-    }
-
-    private static string NameOf(ProtobufField message, int nameField) =>
-        Protobuf.Read(message.Payload).FirstOrDefault(x => x.Number == nameField)?.Text ?? "";
-
-    /// <summary>ValueInfoProto { name, type: TypeProto { tensor_type { elem_type: FLOAT, shape? } } }.</summary>
-    private static byte[] FloatTensorInfo(string name, object[]? dims)
-    {
-        var tensor = new ProtobufWriter();
-        tensor.Varint(1, 1); // elem_type FLOAT
-        if (dims != null)
-        {
-            var shape = new ProtobufWriter();
-            foreach (var d in dims)
-            {
-                var dim = new ProtobufWriter();
-                if (d is string param) dim.Text(2, param); else dim.Varint(1, (ulong)Convert.ToInt64(d));
-                shape.Bytes(1, dim.ToArray());
-            }
-            tensor.Bytes(2, shape.ToArray());
-        }
-        var type = new ProtobufWriter();
-        type.Bytes(1, tensor.ToArray());
-        var info = new ProtobufWriter();
-        info.Text(ValueInfoName, name);
-        info.Bytes(2, type.ToArray());
-        return info.ToArray();
-    }
-}
-
-/// <summary>One field of a protobuf message as it was serialized.</summary>
-internal sealed record ProtobufField(int Number, int WireType, ulong Value, ReadOnlyMemory<byte> Raw, ReadOnlyMemory<byte> Payload)
-{
-    public byte[] Bytes => Payload.ToArray();
-    public string Text => System.Text.Encoding.UTF8.GetString(Payload.Span);
-}
-
-internal static class Protobuf
-{
-    public static List<ProtobufField> Read(ReadOnlyMemory<byte> message)
-    {
-        var fields = new List<ProtobufField>();
-        var span = message.Span;
-        var i = 0;
-        while (i < span.Length)
-        {
-            var start = i;
-            var key = ReadVarint(span, ref i);
-            int number = (int)(key >> 3), wire = (int)(key & 7);
-            ulong value = 0;
-            ReadOnlyMemory<byte> payload = ReadOnlyMemory<byte>.Empty;
-            switch (wire)
-            {
-                case 0: value = ReadVarint(span, ref i); break;
-                case 1: payload = message.Slice(i, 8); i += 8; break;
-                case 2:
-                    var length = (int)ReadVarint(span, ref i);
-                    payload = message.Slice(i, length); i += length; break;
-                case 5: payload = message.Slice(i, 4); i += 4; break;
-                default: throw new InvalidDataException($"unsupported protobuf wire type {wire}");
-            }
-            fields.Add(new ProtobufField(number, wire, value, message[start..i], payload));
-        }
-        return fields;
-    }
-
-    private static ulong ReadVarint(ReadOnlySpan<byte> span, ref int i)
-    {
-        ulong result = 0;
-        for (var shift = 0; ; shift += 7)
-        {
-            var b = span[i++];
-            result |= (ulong)(b & 0x7f) << shift;
-            if (b < 0x80) return result;
-        }
-    }
-}
-
-internal sealed class ProtobufWriter
-{
-    private readonly MemoryStream _stream = new();
-
-    public void Field(ProtobufField field) => _stream.Write(field.Raw.Span);
-
-    public void Varint(int number, ulong value)
-    {
-        WriteVarint((ulong)number << 3);
-        WriteVarint(value);
-    }
-
-    public void Bytes(int number, ReadOnlySpan<byte> payload)
-    {
-        WriteVarint(((ulong)number << 3) | 2);
-        WriteVarint((ulong)payload.Length);
-        _stream.Write(payload);
-    }
-
-    public void Text(int number, string text) => Bytes(number, System.Text.Encoding.UTF8.GetBytes(text));
-
-    public byte[] ToArray() => _stream.ToArray();
-
-    private void WriteVarint(ulong value)
-    {
-        while (value >= 0x80) { _stream.WriteByte((byte)(value | 0x80)); value >>= 7; }
-        _stream.WriteByte((byte)value);
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
     }
 }
