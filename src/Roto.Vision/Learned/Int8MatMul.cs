@@ -12,10 +12,33 @@ namespace Roto.Vision.Learned;
 /// </summary>
 public static class Int8MatMul
 {
+    /// <summary>Protobuf cannot hold a message of 2 GiB; exports that large (SAM ViT-H) keep their weights in files beside them.</summary>
+    private const long LargestModel = int.MaxValue;
+
+    /// <summary>
+    /// The model at <paramref name="path"/> with its linear layers in int8, or null where it is to be opened as it is:
+    /// nothing to quantize, weights kept in external files (read relative to the model's path, which a model passed as
+    /// bytes has not), too large for one protobuf message, or not a model at all (ONNX Runtime then says why).
+    /// </summary>
+    public static byte[]? TryQuantize(string path)
+    {
+        if (new FileInfo(path).Length >= LargestModel) return null;
+        try
+        {
+            var (model, layers) = Quantize(File.ReadAllBytes(path));
+            return layers > 0 ? model : null;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Returns the rewritten model and how many layers were quantized (0: the model is returned unchanged).</summary>
     public static (byte[] Model, int Layers) Quantize(byte[] model)
     {
         var proto = ModelProto.Parser.ParseFrom(model);
+        if (proto.Graph == null || proto.Graph.Initializer.Any(t => t.DataLocation == TensorProto.Types.DataLocation.External)) return (model, 0);
         // DynamicQuantizeLinear came with opset 11; an older export stays as it is.
         if (proto.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx") is not { Version: >= 11 }) return (model, 0);
         var graph = proto.Graph;
@@ -55,7 +78,8 @@ public static class Int8MatMul
     }
 
     private static bool IsFloatMatrix(TensorProto t) =>
-        t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.Count == 2 && t.Dims[0] * t.Dims[1] > 0;
+        t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.Count == 2 && t.Dims[0] * t.Dims[1] > 0
+        && (t.FloatData.Count == t.Dims[0] * t.Dims[1] || t.RawData.Length == t.Dims[0] * t.Dims[1] * sizeof(float));
 
     private static float[] Floats(TensorProto t)
     {

@@ -32,7 +32,7 @@ public sealed class SamEncoder : IDisposable
     /// selection figures to the third decimal, the pass about a sixth faster.</param>
     public SamEncoder(string path, int threads = 0, bool int8 = true)
     {
-        _session = int8 ? OnnxSessions.Open(Int8MatMul.Quantize(File.ReadAllBytes(path)).Model, threads) : OnnxSessions.Open(path, threads);
+        _session = int8 && Int8MatMul.TryQuantize(path) is { } quantized ? OnnxSessions.Open(quantized, threads) : OnnxSessions.Open(path, threads);
         // Exports name the image input differently ("input", "image", "x"); there is only one.
         _inputName = _session.InputMetadata.Keys.First();
         OnnxSessions.RequireInput(_session, _inputName, 4, path);

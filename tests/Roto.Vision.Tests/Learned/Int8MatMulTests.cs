@@ -49,6 +49,37 @@ public sealed class Int8MatMulTests(LearnedModelsFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public void A_model_whose_weights_live_in_external_files_is_left_to_be_opened_from_its_path()
+    {
+        var proto = ModelProto.Parser.ParseFrom(LinearModel(Weights(), constantWeight: true));
+        var weight = proto.Graph.Initializer.Single();
+        weight.RawData = ByteString.Empty;
+        weight.DataLocation = TensorProto.Types.DataLocation.External;
+        weight.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
+        var model = proto.ToByteArray();
+
+        var (rewritten, layers) = Int8MatMul.Quantize(model);
+
+        Assert.Equal(0, layers);
+        Assert.Same(model, rewritten);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_model_is_left_for_onnx_runtime_to_refuse()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"roto-not-a-model-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, [0xff, 0xff, 0xff, 0xff, 0x0f, 0x12]);
+        try
+        {
+            Assert.Null(Int8MatMul.TryQuantize(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void The_int8_encoder_selects_what_the_float_encoder_selects_on_a_real_frame()
     {
         using var floatModels = SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)), int8Encoder: false);
