@@ -34,8 +34,8 @@ public sealed class EngineCatalog : IDisposable
             }
         }
         if (Models != null)
-            log.LogInformation("Engines: learned (SAM click segmenter, SAM-corrected tracking, saliency subjects) from {Encoder}, {Decoder}, {Saliency}; a task's track: {TaskTracker}",
-                files.Encoder, files.Decoder, files.Saliency, TaskTracker);
+            log.LogInformation("Engines: learned (SAM click segmenter, SAM-corrected tracking, saliency subjects) from {Encoder} ({EncoderPrecision}), {Decoder}, {Saliency}; a task's track: {TaskTracker}",
+                files.Encoder, Models.Encoder.Int8 ? "linear layers in int8" : "as exported", files.Decoder, files.Saliency, TaskTracker);
         else
             log.LogWarning("Engines: classical (feature-graph click segmenter, flow tracking, GrabCut subjects): {Reason}. Run scripts/models.sh or set Roto:Models:Dir to serve the learned engines", Reason);
     }

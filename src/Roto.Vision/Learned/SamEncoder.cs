@@ -32,12 +32,17 @@ public sealed class SamEncoder : IDisposable
     /// selection figures to the third decimal, the pass about a sixth faster.</param>
     public SamEncoder(string path, int threads = 0, bool int8 = true)
     {
-        _session = int8 && Int8MatMul.TryQuantize(path) is { } quantized ? OnnxSessions.Open(quantized, threads) : OnnxSessions.Open(path, threads);
+        var quantized = int8 ? Int8MatMul.TryQuantize(path) : null;
+        _session = quantized != null ? OnnxSessions.Open(quantized, threads) : OnnxSessions.Open(path, threads);
+        Int8 = quantized != null;
         // Exports name the image input differently ("input", "image", "x"); there is only one.
         _inputName = _session.InputMetadata.Keys.First();
         OnnxSessions.RequireInput(_session, _inputName, 4, path);
         _outputName = _session.OutputMetadata.Keys.First();
     }
+
+    /// <summary>Whether the linear layers run in 8-bit integers (asked for, and the export could be rewritten).</summary>
+    public bool Int8 { get; }
 
     /// <param name="bgr">A CV_8UC3 frame; not modified.</param>
     public SamEmbedding Encode(Mat bgr)

@@ -83,6 +83,8 @@ public sealed class Int8MatMulTests(LearnedModelsFixture fixture) : IClassFixtur
     public void The_int8_encoder_selects_what_the_float_encoder_selects_on_a_real_frame()
     {
         using var floatModels = SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)), int8Encoder: false);
+        Assert.True(fixture.Models.Encoder.Int8);
+        Assert.False(floatModels.Encoder.Int8);
         using var frame = Frame("blackswan");
         using var truth = Truth("blackswan");
         var click = Interior(truth);
