@@ -44,7 +44,8 @@ public static class Int8MatMul
         var graph = proto.Graph;
         var weights = graph.Initializer.Where(IsFloatMatrix).ToDictionary(t => t.Name);
         var rewritten = new List<NodeProto>(graph.Node.Count);
-        var replaced = new HashSet<string>();
+        // A weight that several layers share is quantized once and read by all of them.
+        var quantizedWeights = new Dictionary<string, (string Values, string Scales, string Zeros)>();
         var layers = 0;
         foreach (var node in graph.Node)
         {
@@ -54,17 +55,19 @@ public static class Int8MatMul
                 continue;
             }
             var name = $"roto_int8_{layers++}";
-            var (quantized, scales) = PerColumn(weight, name);
-            graph.Initializer.Add(quantized);
-            graph.Initializer.Add(scales);
-            graph.Initializer.Add(Int8Zeros(name + "_wzp", scales.Dims[0]));
-            replaced.Add(weight.Name);
+            if (!quantizedWeights.TryGetValue(weight.Name, out var q))
+            {
+                var (values, scales) = PerColumn(weight, name);
+                var zeros = Int8Zeros(name + "_wzp", scales.Dims[0]);
+                graph.Initializer.Add([values, scales, zeros]);
+                quantizedWeights[weight.Name] = q = (values.Name, scales.Name, zeros.Name);
+            }
             rewritten.Add(Node("DynamicQuantizeLinear", [node.Input[0]], [name + "_a", name + "_as", name + "_azp"]));
-            rewritten.Add(Node("MatMulInteger", [name + "_a", quantized.Name, name + "_azp", name + "_wzp"], [name + "_i32"]));
+            rewritten.Add(Node("MatMulInteger", [name + "_a", q.Values, name + "_azp", q.Zeros], [name + "_i32"]));
             var cast = Node("Cast", [name + "_i32"], [name + "_f"]);
             cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
             rewritten.Add(cast);
-            rewritten.Add(Node("Mul", [name + "_as", scales.Name], [name + "_s"]));
+            rewritten.Add(Node("Mul", [name + "_as", q.Scales], [name + "_s"]));
             rewritten.Add(Node("Mul", [name + "_f", name + "_s"], [node.Output[0]]));
         }
         if (layers == 0) return (model, 0);
@@ -72,7 +75,7 @@ public static class Int8MatMul
         graph.Node.AddRange(rewritten);
         // A float weight that no node reads any more would only be loaded and then dropped with a warning.
         var read = new HashSet<string>(rewritten.SelectMany(n => n.Input));
-        foreach (var unused in graph.Initializer.Where(t => replaced.Contains(t.Name) && !read.Contains(t.Name)).ToList())
+        foreach (var unused in graph.Initializer.Where(t => quantizedWeights.ContainsKey(t.Name) && !read.Contains(t.Name)).ToList())
             graph.Initializer.Remove(unused);
         return (proto.ToByteArray(), layers);
     }

