@@ -75,9 +75,10 @@ public static class TrackBench
         [
             ("served", new SamSegmenterOptions()),
             ("no motion", new SamSegmenterOptions { MotionWeight = 0 }),
-            ("one mask, no motion", new SamSegmenterOptions { AllMasks = false, MotionWeight = 0 }),
-            ("motion 1", new SamSegmenterOptions { MotionWeight = 1 }),
-            ("motion 4", new SamSegmenterOptions { MotionWeight = 4 }),
+            ("share 0", new SamSegmenterOptions { MovingShareWeight = 0 }),
+            ("no growth", new SamSegmenterOptions { MovingGrowth = 0 }),
+            ("growth 0.6", new SamSegmenterOptions { MovingGrowth = 0.6 }),
+            ("share 0 no growth", new SamSegmenterOptions { MovingShareWeight = 0, MovingGrowth = 0 }),
         ];
         foreach (var (element, background) in RemovalBench.Pairs.Where(p => only == null || only.Split(',').Contains(p.Element)))
         {
@@ -102,9 +103,15 @@ public static class TrackBench
             var embedding = models.Encoder.Encode(frame);
             using var saliency = models.Saliency.Predict(frame, frame.Size());
             var point = new PromptPoint((float)(click.X * frame.Width), (float)(click.Y * frame.Height), 1);
+            var index = 0;
             foreach (var c in models.Decoder.Decode(embedding, [point], null, frame.Size(), allMasks: true))
             {
                 using var m = c.Binary();
+                using (var view = frame.Clone())
+                {
+                    view.SetTo(new Scalar(255, 0, 255), m);
+                    Cv2.ImWrite(Path.Combine("bench", "out", $"candidate-{element}-{index++}.png"), view);
+                }
                 using var sal = new Mat();
                 Cv2.Threshold(saliency, sal, 0.5, 255, ThresholdTypes.Binary);
                 sal.ConvertTo(sal, MatType.CV_8UC1);

@@ -26,6 +26,15 @@ public static class MaskMats
         return u == 0 ? 0 : Cv2.CountNonZero(inter) / (double)u;
     }
 
+    /// <summary>The share of <paramref name="a"/>'s pixels that <paramref name="b"/> also holds; 0 when a is empty.</summary>
+    public static double Within(Mat a, Mat b)
+    {
+        using var inter = new Mat();
+        Cv2.BitwiseAnd(a, b, inter);
+        var n = Cv2.CountNonZero(a);
+        return n == 0 ? 0 : Cv2.CountNonZero(inter) / (double)n;
+    }
+
     public static Mat ToMat(BinaryMask mask)
     {
         var mat = new Mat(mask.Height, mask.Width, MatType.CV_8UC1);

@@ -162,17 +162,43 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
                 if (mask.At<byte>(cy, cx) == 0) continue;
                 var agreement = salient == null ? 0 : MaskMats.Iou(mask, salient);
                 var motion = moving == null ? 0 : MaskMats.Iou(mask, moving);
+                var movingShare = moving == null ? 0 : MaskMats.Within(mask, moving);
                 var score = _options.PredictedIouWeight * candidate.PredictedIou + _options.StabilityWeight * candidate.Stability()
-                    + _options.SaliencyWeight * agreement + _options.MotionWeight * motion;
+                    + _options.SaliencyWeight * agreement + _options.MotionWeight * motion + _options.MovingShareWeight * movingShare;
                 if (score > bestScore) { bestScore = score; best = candidate; }
             }
             best ??= candidates.OrderByDescending(c => c.PredictedIou).First();
+            if (moving != null && _options.MovingGrowth > 0) best = GrownByMotion(best, candidates.Concat(extra), moving, cx, cy);
             return new Step(Bytes(best, state.WorkSize), best.LowRes);
         }
         finally
         {
             foreach (var c in extra) c.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The largest candidate that holds the chosen one and whose extra pixels move with it, else the chosen one. The
+    /// decoder rates an element's body above the body with its wheels or limbs, which a removal then leaves behind.
+    /// </summary>
+    private SamCandidate GrownByMotion(SamCandidate chosen, IEnumerable<SamCandidate> candidates, Mat moving, int cx, int cy)
+    {
+        using var core = chosen.Binary();
+        var coreArea = Cv2.CountNonZero(core);
+        var grown = chosen;
+        var grownArea = coreArea;
+        foreach (var candidate in candidates)
+        {
+            using var mask = candidate.Binary();
+            var area = Cv2.CountNonZero(mask);
+            if (area <= grownArea || mask.At<byte>(cy, cx) == 0 || MaskMats.Within(core, mask) < 0.95) continue;
+            using var extra = new Mat();
+            Cv2.Subtract(mask, core, extra);
+            if (MaskMats.Within(extra, moving) < _options.MovingGrowth) continue;
+            grown = candidate;
+            grownArea = area;
+        }
+        return grown;
     }
 
     /// <summary>The decoder's mask for the points with the region's bounding box.</summary>

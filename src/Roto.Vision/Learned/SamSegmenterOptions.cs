@@ -27,6 +27,18 @@ public sealed record SamSegmenterOptions
     /// </summary>
     public double MotionWeight { get; init; } = 2;
 
+    /// <summary>
+    /// Weight of the share of a candidate that moves of its own towards the later frame: a candidate that takes in still
+    /// background beside a moving element (a bed under a car) scores less. 0 leaves it out.
+    /// </summary>
+    public double MovingShareWeight { get; init; } = 1;
+
+    /// <summary>
+    /// The share of a larger candidate's extra pixels that must move with the element for the first click to take that
+    /// candidate instead (it must also hold the chosen one). 0 leaves the chosen candidate as it is.
+    /// </summary>
+    public double MovingGrowth { get; init; } = 0.8;
+
     /// <summary>Whether the salient region under the first click, refined by the decoder with its box, competes as a candidate.</summary>
     public bool SalientCandidate { get; init; } = true;
 
@@ -62,5 +74,5 @@ public sealed record SamSegmenterOptions
     public double CorrectionBoxPadding { get; init; } = 0.05;
 
     public override string ToString() =>
-        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
+        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, moving share {MovingShareWeight}, moving growth {MovingGrowth}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
 }
