@@ -75,10 +75,10 @@ public static class TrackBench
         [
             ("served", new SamSegmenterOptions()),
             ("no motion", new SamSegmenterOptions { MotionWeight = 0 }),
-            ("share 0", new SamSegmenterOptions { MovingShareWeight = 0 }),
-            ("no growth", new SamSegmenterOptions { MovingGrowth = 0 }),
-            ("growth 0.6", new SamSegmenterOptions { MovingGrowth = 0.6 }),
-            ("share 0 no growth", new SamSegmenterOptions { MovingShareWeight = 0, MovingGrowth = 0 }),
+            ("still 0.7", new SamSegmenterOptions { StillShare = 0.7 }),
+            ("gain 0", new SamSegmenterOptions { CutShareGain = 0 }),
+            ("no still", new SamSegmenterOptions { StillShare = 0 }),
+            ("no cue floor", new SamSegmenterOptions { MinCueRegion = 0 }),
         ];
         foreach (var (element, background) in RemovalBench.Pairs.Where(p => only == null || only.Split(',').Contains(p.Element)))
         {

@@ -147,8 +147,8 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
     {
         var click = prefix.Last(c => c.Include);
         int cx = Col(click, state), cy = Row(click, state);
-        using var salient = RegionUnder(state.Salient, state, cx, cy);
-        using var moving = state.Moving == null ? null : RegionUnder(state.Moving, state, cx, cy);
+        using var salient = Sizeable(RegionUnder(state.Salient, state, cx, cy), state);
+        using var moving = state.Moving == null ? null : Sizeable(RegionUnder(state.Moving, state, cx, cy), state);
         var extra = new List<SamCandidate>();
         try
         {
@@ -162,13 +162,12 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
                 if (mask.At<byte>(cy, cx) == 0) continue;
                 var agreement = salient == null ? 0 : MaskMats.Iou(mask, salient);
                 var motion = moving == null ? 0 : MaskMats.Iou(mask, moving);
-                var movingShare = moving == null ? 0 : MaskMats.Within(mask, moving);
                 var score = _options.PredictedIouWeight * candidate.PredictedIou + _options.StabilityWeight * candidate.Stability()
-                    + _options.SaliencyWeight * agreement + _options.MotionWeight * motion + _options.MovingShareWeight * movingShare;
+                    + _options.SaliencyWeight * agreement + _options.MotionWeight * motion;
                 if (score > bestScore) { bestScore = score; best = candidate; }
             }
             best ??= candidates.OrderByDescending(c => c.PredictedIou).First();
-            if (moving != null && _options.MovingGrowth > 0) best = GrownByMotion(best, candidates.Concat(extra), moving, cx, cy);
+            if (moving != null && _options.StillShare > 0) best = CutToMoving(best, state, points, moving, cx, cy, extra);
             return new Step(Bytes(best, state.WorkSize), best.LowRes);
         }
         finally
@@ -178,27 +177,22 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
     }
 
     /// <summary>
-    /// The largest candidate that holds the chosen one and whose extra pixels move with it, else the chosen one. The
-    /// decoder rates an element's body above the body with its wheels or limbs, which a removal then leaves behind.
+    /// Where much of the chosen candidate stays still while the element moves (a car's mask that took in the bed under
+    /// it), the decoder's mask for the click with the box of the chosen candidate's moving part.
     /// </summary>
-    private SamCandidate GrownByMotion(SamCandidate chosen, IEnumerable<SamCandidate> candidates, Mat moving, int cx, int cy)
+    private SamCandidate CutToMoving(SamCandidate chosen, FrameState state, List<PromptPoint> points, Mat moving, int cx, int cy, List<SamCandidate> owned)
     {
-        using var core = chosen.Binary();
-        var coreArea = Cv2.CountNonZero(core);
-        var grown = chosen;
-        var grownArea = coreArea;
-        foreach (var candidate in candidates)
-        {
-            using var mask = candidate.Binary();
-            var area = Cv2.CountNonZero(mask);
-            if (area <= grownArea || mask.At<byte>(cy, cx) == 0 || MaskMats.Within(core, mask) < 0.95) continue;
-            using var extra = new Mat();
-            Cv2.Subtract(mask, core, extra);
-            if (MaskMats.Within(extra, moving) < _options.MovingGrowth) continue;
-            grown = candidate;
-            grownArea = area;
-        }
-        return grown;
+        using var mask = chosen.Binary();
+        var share = MaskMats.Within(mask, moving);
+        if (share >= _options.StillShare) return chosen;
+        using var core = new Mat();
+        Cv2.BitwiseAnd(mask, moving, core);
+        if (Cv2.CountNonZero(core) == 0) return chosen;
+        var cut = Boxed(state, points, core).Single();
+        owned.Add(cut);
+        using var cutMask = cut.Binary();
+        // A cut that moves no more than the chosen mask did has only lost parts of the element.
+        return cutMask.At<byte>(cy, cx) == 0 || MaskMats.Within(cutMask, moving) < share + _options.CutShareGain ? chosen : cut;
     }
 
     /// <summary>The decoder's mask for the points with the region's bounding box.</summary>
@@ -240,6 +234,17 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         var region = new Mat();
         Cv2.Compare(labels, Scalar.All(labels.At<int>(cy, cx)), region, CmpTypes.EQ);
         return region;
+    }
+
+    /// <summary>
+    /// The region, or none where it is a speck: a cue region of a few pixels agrees perfectly with a speck-sized
+    /// candidate and would make the first click select the speck.
+    /// </summary>
+    private Mat? Sizeable(Mat? region, FrameState state)
+    {
+        if (region == null || Cv2.CountNonZero(region) >= _options.MinCueRegion * state.WorkSize.Width * state.WorkSize.Height) return region;
+        region.Dispose();
+        return null;
     }
 
     /// <summary>

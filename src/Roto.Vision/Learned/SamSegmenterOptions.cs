@@ -28,16 +28,16 @@ public sealed record SamSegmenterOptions
     public double MotionWeight { get; init; } = 2;
 
     /// <summary>
-    /// Weight of the share of a candidate that moves of its own towards the later frame: a candidate that takes in still
-    /// background beside a moving element (a bed under a car) scores less. 0 leaves it out.
+    /// The share of the chosen candidate that must move with the element; below it the first click's mask is decoded
+    /// again with the box of the candidate's moving part only. 0 leaves the chosen candidate as it is.
     /// </summary>
-    public double MovingShareWeight { get; init; } = 1;
+    public double StillShare { get; init; } = 0.8;
 
-    /// <summary>
-    /// The share of a larger candidate's extra pixels that must move with the element for the first click to take that
-    /// candidate instead (it must also hold the chosen one). 0 leaves the chosen candidate as it is.
-    /// </summary>
-    public double MovingGrowth { get; init; } = 0.8;
+    /// <summary>How much more of the recut mask than of the chosen candidate must move for the recut to be taken.</summary>
+    public double CutShareGain { get; init; } = 0.05;
+
+    /// <summary>The least share of the frame that the salient or moving region under the first click must cover to be used as a cue.</summary>
+    public double MinCueRegion { get; init; } = 0.002;
 
     /// <summary>Whether the salient region under the first click, refined by the decoder with its box, competes as a candidate.</summary>
     public bool SalientCandidate { get; init; } = true;
@@ -74,5 +74,5 @@ public sealed record SamSegmenterOptions
     public double CorrectionBoxPadding { get; init; } = 0.05;
 
     public override string ToString() =>
-        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, moving share {MovingShareWeight}, moving growth {MovingGrowth}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
+        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, still share {StillShare} (gain {CutShareGain}), min cue region {MinCueRegion}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
 }
