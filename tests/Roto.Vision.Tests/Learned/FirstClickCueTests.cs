@@ -89,15 +89,9 @@ public sealed class FirstClickCueTests(LearnedModelsFixture fixture) : IClassFix
         using (later)
         using (truth)
         {
-            var click = Interior(truth);
-            double IouWith(SamSegmenterOptions options)
-            {
-                using var mask = new SamClickSegmenter(fixture.Models, options).Segment(new SegmentRequest(frame, [click], null, Later: later));
-                return Iou(mask, truth);
-            }
             // Scored alone, the decoder's favourite wins: the car, the pillows and the bed below them, which stay still.
-            var byScoreAlone = IouWith(new SamSegmenterOptions { StillShare = 0 });
-            var served = IouWith(new SamSegmenterOptions());
+            var byScoreAlone = FirstClickIou(new SamSegmenterOptions { StillShare = 0 }, frame, later, truth);
+            var served = FirstClickIou(new SamSegmenterOptions(), frame, later, truth);
             Assert.True(served > byScoreAlone + 0.2, $"IoU cut to the moving part {served:0.000}, as scored {byScoreAlone:0.000}");
             Assert.True(served >= 0.85, $"IoU {served:0.000}");
         }
@@ -108,40 +102,47 @@ public sealed class FirstClickCueTests(LearnedModelsFixture fixture) : IClassFix
     {
         // breakdance frame 0: a third of the dancer is still; decoding again with the box of the moving part loses
         // limbs and moves no more than the whole dancer did, so the whole stays.
-        var davis = TestData.Davis("breakdance");
-        using var frame = Cv2.ImRead(Path.Combine(davis, "frames", "00000.jpg"));
-        using var later = Cv2.ImRead(Path.Combine(davis, "frames", "00003.jpg"));
-        using var truth = Truth("breakdance");
-        var click = Interior(truth);
-        double IouWith(SamSegmenterOptions options)
+        var (frame, later, truth) = DavisFrames("breakdance", 0);
+        using (frame)
+        using (later)
+        using (truth)
         {
-            using var mask = new SamClickSegmenter(fixture.Models, options).Segment(new SegmentRequest(frame, [click], null, Later: later));
-            return Iou(mask, truth);
+            var cutAnyway = FirstClickIou(new SamSegmenterOptions { CutShareGain = -1 }, frame, later, truth);
+            var served = FirstClickIou(new SamSegmenterOptions(), frame, later, truth);
+            Assert.True(served > cutAnyway + 0.1, $"IoU {served:0.000}, cut anyway {cutAnyway:0.000}");
         }
-        var cutAnyway = IouWith(new SamSegmenterOptions { CutShareGain = -1 });
-        var served = IouWith(new SamSegmenterOptions());
-        Assert.True(served > cutAnyway + 0.1, $"IoU {served:0.000}, cut anyway {cutAnyway:0.000}");
     }
 
     [Fact]
     public void A_salient_speck_under_the_click_does_not_make_the_first_click_select_a_speck()
     {
         // libby frame 40: the dog half hidden behind a tree; the saliency network sees only a few pixels under the click.
-        var davis = TestData.Davis("libby");
-        using var frame = Cv2.ImRead(Path.Combine(davis, "frames", "00040.jpg"));
-        using var later = Cv2.ImRead(Path.Combine(davis, "frames", "00043.jpg"));
-        using var truth = Cv2.ImRead(Path.Combine(davis, "masks", "00040.png"), ImreadModes.Grayscale);
-        Cv2.Threshold(truth, truth, 127, 255, ThresholdTypes.Binary);
-        var click = Interior(truth);
-        double IouWith(SamSegmenterOptions options)
+        var (frame, later, truth) = DavisFrames("libby", 40);
+        using (frame)
+        using (later)
+        using (truth)
         {
-            using var mask = new SamClickSegmenter(fixture.Models, options).Segment(new SegmentRequest(frame, [click], null, Later: later));
-            return Iou(mask, truth);
+            var specks = FirstClickIou(new SamSegmenterOptions { MinCueRegion = 0 }, frame, later, truth);
+            var served = FirstClickIou(new SamSegmenterOptions(), frame, later, truth);
+            Assert.True(specks < 0.1, $"with speck-sized cues the click's mask has IoU {specks:0.000}; this scene no longer shows the speck");
+            Assert.True(served >= 0.3, $"IoU {served:0.000}");
         }
-        var specks = IouWith(new SamSegmenterOptions { MinCueRegion = 0 });
-        var served = IouWith(new SamSegmenterOptions());
-        Assert.True(specks < 0.1, $"with speck-sized cues the click's mask has IoU {specks:0.000}; this scene no longer shows the speck");
-        Assert.True(served >= 0.3, $"IoU {served:0.000}");
+    }
+
+    /// <summary>The IoU with the truth of one click at the truth's interior, with the frame three on as the later frame.</summary>
+    private double FirstClickIou(SamSegmenterOptions options, Mat frame, Mat later, Mat truth)
+    {
+        using var mask = new SamClickSegmenter(fixture.Models, options).Segment(new SegmentRequest(frame, [Interior(truth)], null, Later: later));
+        return Iou(mask, truth);
+    }
+
+    /// <summary>A davis16-dev frame, the frame three on, and the frame's true mask.</summary>
+    private static (Mat Frame, Mat Later, Mat Truth) DavisFrames(string sequence, int index)
+    {
+        var davis = TestData.Davis(sequence);
+        var truth = Cv2.ImRead(Path.Combine(davis, "masks", $"{index:D5}.png"), ImreadModes.Grayscale);
+        Cv2.Threshold(truth, truth, 127, 255, ThresholdTypes.Binary);
+        return (Cv2.ImRead(Path.Combine(davis, "frames", $"{index:D5}.jpg")), Cv2.ImRead(Path.Combine(davis, "frames", $"{index + 3:D5}.jpg")), truth);
     }
 
     private static (Mat Frame, Mat Later, Mat Truth) PastedDog() => Pasted("libby", "03_blocks.mp4");
