@@ -19,7 +19,8 @@ var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
 Directory.CreateDirectory(cache);
 // The served engines as the server builds them: the SAM engine when the models folder holds its networks
 // (ROTO_BENCH_ENGINE=classical for the classical ones); ROTO_BENCH_EFFORT=full scores a task's full-quality track
-// instead of the preview's; anchor.Name=Value arguments override SamTrackOptions, width=N the tracker's working width.
+// instead of the preview's; anchor.Name=Value arguments override SamTrackOptions, width=N the tracker's working width,
+// blendback=N how many streamed frames a correction reaches backward (FlowColourPropagator.BlendBack).
 // ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching), with the SAM engine's corrections when it is served;
 // a task's track (ROTO_BENCH_EFFORT=full) is matched as the server's is (Roto:Tracking:TaskMatchingMaxFrames, 150 frames).
 var settings = args.Where(a => a.Contains('=')).ToList();
@@ -37,11 +38,12 @@ foreach (var setting in settings.Where(s => s.StartsWith("anchor.")))
 var anchor = models == null ? null : new SamTrackAnchor(models, anchorOptions);
 anchor?.Load();
 var width = settings.FirstOrDefault(s => s.StartsWith("width=")) is { } w ? int.Parse(w["width=".Length..]) : (anchor != null ? SamTrackAnchor.WorkingWidth : 320);
+var blendBack = settings.FirstOrDefault(s => s.StartsWith("blendback=")) is { } b ? int.Parse(b["blendback=".Length..]) : new FlowColourPropagator().BlendBack;
 IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1"
     ? new FlowColourPropagator { Features = Roto.Vision.Features.FrameFeatures.ForTracking(), Anchor = anchor }
-    : new FlowColourPropagator { Anchor = anchor, WorkingWidth = width, TaskFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking() };
+    : new FlowColourPropagator { Anchor = anchor, WorkingWidth = width, BlendBack = blendBack, TaskFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking() };
 IClickSegmenter segmenter = models != null ? new SamClickSegmenter(models) : new FeatureGraphSegmenter();
-if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder pass {anchor.SecondsPerEncode:F2} s; effort {effort}; working width {width}");
+if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder pass {anchor.SecondsPerEncode:F2} s; effort {effort}; working width {width}; blend back {blendBack}");
 
 if (mode == "server")
 {

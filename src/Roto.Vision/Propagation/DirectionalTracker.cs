@@ -68,6 +68,9 @@ internal sealed class DirectionalTracker : IDisposable
     /// <summary>The element's probability on the frame last stepped to (CV_32FC1, working size); owned by the tracker.</summary>
     public Mat Probability => _prob;
 
+    /// <summary>Whether the last step's probability is the anchor's correction rather than the tracker's own.</summary>
+    public bool Corrected { get; private set; }
+
     /// <summary>Moves to the next frame in this tracker's direction.</summary>
     /// <param name="features">This frame's features; needed when the tracker was made with features.</param>
     /// <param name="frameIndex">The frame's index in the video, for the anchor's corrections.</param>
@@ -78,10 +81,12 @@ internal sealed class DirectionalTracker : IDisposable
         Cv2.CvtColor(frame, gray, ColorConversionCodes.BGR2GRAY);
         var next = _memory != null && features != null ? _memory.Predict(features, frame.Size()) : Moved(frame, gray);
         if (_recovery != null) Recover(frame, next);
+        Corrected = false;
         if (_anchor != null && frameIndex >= 0 && _anchor.Anchors(frameIndex) && _anchor.Correct(frameIndex, frame, next, fullFrame) is { } corrected)
         {
             next.Dispose();
             next = corrected;
+            Corrected = true;
         }
         if (_memory != null && features != null) _memory.Remember(features, next);
         _prevGray.Dispose();

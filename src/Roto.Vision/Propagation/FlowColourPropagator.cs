@@ -247,11 +247,17 @@ public sealed class FlowColourPropagator : IMaskPropagator
     private const int FramesAhead = 3;
 
     /// <summary>
+    /// Streamed frames (after the last marked frame) that a correction of the track also reaches backward, when the
+    /// track is by flow with an anchor's corrections; each waits, full size, for the next corrected frame. 0 turns it off.
+    /// </summary>
+    public int BlendBack { get; init; } = 8;
+
+    /// <summary>
     /// Decodes full-size frames, finishes forward tracking past the last marked frame, and emits full-size masks.
     /// Decoding and tracking run on a worker a few frames ahead of <paramref name="onFrame"/>, which stays on the
     /// caller's thread, so the caller's rendering and encoding overlap the tracking.
     /// </summary>
-    private static void StreamFullSize(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private void StreamFullSize(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         TrackedFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -301,42 +307,125 @@ public sealed class FlowColourPropagator : IMaskPropagator
         ct.ThrowIfCancellationRequested();
     }
 
-    private static void Produce(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private void Produce(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         System.Collections.Concurrent.BlockingCollection<TrackedFrame> ready, CancellationToken ct)
     {
         using var reader = video.OpenReader();
-        using var small = new Mat();
-        var probabilities = new Dictionary<int, Mat>();
-        for (var t = 0; t < video.FrameCount; t++)
+        // Frames held back until the next corrected frame can reach them (flow only: matching keeps its own memory).
+        var blendBack = features == null && anchor != null ? Math.Max(0, BlendBack) : 0;
+        var held = new List<HeldFrame>();
+        // The last frame on which each element's track was exact (marked) or corrected, where the forward track is surest.
+        var sure = tracks.Keys.ToDictionary(id => id, _ => lastMarked);
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            var item = new TrackedFrame(t, new Mat(video.Height, video.Width, MatType.CV_8UC3));
-            try
+            for (var t = 0; t < video.FrameCount; t++)
             {
-                if (!reader.ReadInto(item.Frame)) { item.Dispose(); break; }
-                var live = t > lastMarked && tracks.Values.Any(tr => tr.Live != null);
-                if (live) Cv2.Resize(item.Frame, small, size, 0, 0, InterpolationFlags.Area);
-                // One feature pass per frame serves every element.
-                using var grid = live ? features?.Compute(small) : null;
-                probabilities.Clear();
-                foreach (var (id, track) in tracks)
+                ct.ThrowIfCancellationRequested();
+                var frame = new HeldFrame(t, new TrackedFrame(t, new Mat(video.Height, video.Width, MatType.CV_8UC3)));
+                try
                 {
-                    if (t > lastMarked && track.Live != null)
+                    if (!reader.ReadInto(frame.Item.Frame)) break;
+                    var live = t > lastMarked && tracks.Values.Any(tr => tr.Live != null);
+                    if (live)
                     {
-                        track.Live.Step(small, grid, t, item.Frame);
-                        probabilities[id] = track.Live.Probability;
+                        frame.Small = new Mat();
+                        Cv2.Resize(frame.Item.Frame, frame.Small, size, 0, 0, InterpolationFlags.Area);
                     }
-                    else if (track.Stored(t) is { } stored) probabilities[id] = stored;
+                    // One feature pass per frame serves every element.
+                    using var grid = live ? features?.Compute(frame.Small!) : null;
+                    var corrected = new List<int>();
+                    foreach (var (id, track) in tracks)
+                    {
+                        if (t > lastMarked && track.Live != null)
+                        {
+                            track.Live.Step(frame.Small!, grid, t, frame.Item.Frame);
+                            frame.Probabilities[id] = track.Live.Probability.Clone();
+                            if (track.Live.Corrected) corrected.Add(id);
+                        }
+                        else if (track.Stored(t) is { } stored) frame.Probabilities[id] = stored.Clone();
+                    }
+                    if (blendBack == 0 || !live)
+                    {
+                        Hand(frame, tracks.Keys, ready, ct);
+                        continue;
+                    }
+                    foreach (var id in corrected)
+                    {
+                        BlendBackFrom(frame, id, held, sure[id]);
+                        sure[id] = t;
+                    }
+                    held.Add(frame);
+                    frame = null;
+                    // A frame that got a correction ends the gap for every element; otherwise only the last few wait.
+                    var keyframe = anchor!.Anchors(t);
+                    while (held.Count > (keyframe ? 0 : blendBack)) HandOldest();
                 }
-                foreach (var id in tracks.Keys) item.Masks[id] = new Mat(video.Height, video.Width, MatType.CV_8UC1, Scalar.All(0));
-                MaskWriter.Write(probabilities, item.Masks, item.Frame.Size());
-                ready.Add(item, ct);
+                finally
+                {
+                    frame?.Dispose();
+                }
             }
-            catch
-            {
-                item.Dispose();
-                throw;
-            }
+            while (held.Count > 0) HandOldest();
+        }
+        finally
+        {
+            foreach (var h in held) h.Dispose();
+        }
+
+        void HandOldest()
+        {
+            using var oldest = held[0];
+            held.RemoveAt(0);
+            Hand(oldest, tracks.Keys, ready, ct);
+        }
+    }
+
+    /// <summary>
+    /// Frames before a corrected frame, held back: the element tracked back from the correction over them (flow only)
+    /// and blended with the forward track, with weights that fall with distance from each direction's start, as between
+    /// two marked frames. The forward track drifts most just before a correction, where the backward one is surest.
+    /// </summary>
+    private static void BlendBackFrom(HeldFrame corrected, int id, List<HeldFrame> held, int from)
+    {
+        var to = corrected.Index;
+        using var back = new DirectionalTracker(corrected.Small!, corrected.Probabilities[id]);
+        using var blend = new Mat();
+        for (var i = held.Count - 1; i >= 0 && held[i].Index > from; i--)
+        {
+            var frame = held[i];
+            if (frame.Small == null || !frame.Probabilities.TryGetValue(id, out var forward)) break;
+            back.Step(frame.Small);
+            var w = (double)(frame.Index - from) / (to - from);
+            Cv2.AddWeighted(forward, 1 - w, back.Probability, w, 0, blend);
+            blend.CopyTo(forward);
+        }
+    }
+
+    /// <summary>Writes a frame's full-size masks and hands its <see cref="HeldFrame.Item"/> to the caller's side, which then owns it.</summary>
+    private static void Hand(HeldFrame frame, IEnumerable<int> ids, System.Collections.Concurrent.BlockingCollection<TrackedFrame> ready, CancellationToken ct)
+    {
+        var item = frame.Item;
+        foreach (var id in ids) item.Masks[id] = new Mat(item.Frame.Rows, item.Frame.Cols, MatType.CV_8UC1, Scalar.All(0));
+        MaskWriter.Write(frame.Probabilities, item.Masks, item.Frame.Size());
+        ready.Add(item, ct);
+        frame.Handed = true;
+    }
+
+    /// <summary>A streamed frame on its way out: the full-size frame, its working-size copy and each element's probability.</summary>
+    private sealed class HeldFrame(int index, TrackedFrame item) : IDisposable
+    {
+        public int Index { get; } = index;
+        public TrackedFrame Item { get; } = item;
+        /// <summary>Whether <see cref="Item"/> went to the caller's side, which owns it then.</summary>
+        public bool Handed { get; set; }
+        public Mat? Small { get; set; }
+        public Dictionary<int, Mat> Probabilities { get; } = [];
+
+        public void Dispose()
+        {
+            if (!Handed) Item.Dispose();
+            Small?.Dispose();
+            foreach (var p in Probabilities.Values) p.Dispose();
         }
     }
 

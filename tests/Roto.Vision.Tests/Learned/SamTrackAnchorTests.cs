@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using Roto.TestSupport;
 using Roto.Vision.Features;
 using Roto.Vision.Learned;
 using Roto.Vision.Propagation;
@@ -86,6 +87,58 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         {
             foreach (var m in overLimit.Concat(flow).Concat(preview).Concat(flowPreview)) m.Dispose();
         }
+    }
+
+    [Fact]
+    public void A_correction_also_mends_the_streamed_frames_before_it()
+    {
+        // dance-twirl's dancer turns: the flow's mask drifts within a few frames of each correction. Three corrections'
+        // worth of budget over 18 frames puts them on frames 0, 6 and 12 (frame 0 is the marked one).
+        const int frames = 18;
+        var dir = TestData.TempDir("roto-blend-back");
+        try
+        {
+            var video = DavisVideo("dance-twirl", frames, dir);
+            var options = new SamTrackOptions { SecondsPerEncode = 1, PreviewBudgetSeconds = 3 };
+            var blended = TrackIous(video, "dance-twirl", new FlowColourPropagator { Anchor = new SamTrackAnchor(models.Models, options), WorkingWidth = SamTrackAnchor.WorkingWidth });
+            var forward = TrackIous(video, "dance-twirl", new FlowColourPropagator { Anchor = new SamTrackAnchor(models.Models, options), WorkingWidth = SamTrackAnchor.WorkingWidth, BlendBack = 0 });
+
+            // Before a correction: tracked back from it and blended, closer to the truth.
+            var before = Enumerable.Range(1, 11).Where(t => t != 6).ToList();
+            var gain = before.Average(t => blended[t] - forward[t]);
+            Assert.True(gain >= 0.02, $"frames before a correction: mean IoU {before.Average(t => blended[t]):0.000} blended against {before.Average(t => forward[t]):0.000} forward only");
+            // The corrected frames themselves, and the frames after the last correction (none follows to reach back), are as the forward track left them.
+            foreach (var t in new[] { 6, 12, 13, 17 }) Assert.Equal(forward[t], blended[t], 6);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    /// <summary>The first frames of a DAVIS sequence as a 24 fps H.264 video.</summary>
+    private static Roto.Media.VideoSource DavisVideo(string sequence, int frames, string dir)
+    {
+        var path = Path.Combine(dir, sequence + ".mp4");
+        TestData.Ffmpeg("-framerate", "24", "-i", Path.Combine(TestData.Davis(sequence), "frames", "%05d.jpg"), "-frames:v", frames.ToString(),
+            "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", path);
+        using var first = Cv2.ImRead(Path.Combine(TestData.Davis(sequence), "frames", "00000.jpg"));
+        return new Roto.Media.VideoSource(new Roto.Media.MediaTools(), path, first.Width, first.Height, new Roto.Media.FrameRate(24, 1), frames);
+    }
+
+    /// <summary>Each frame's IoU with the truth, the track started from the truth on frame 0 (a preview's plan).</summary>
+    private static double[] TrackIous(Roto.Media.VideoSource video, string sequence, FlowColourPropagator propagator)
+    {
+        propagator.Anchor!.Load();
+        Mat Truth(int t) => Cv2.ImRead(Path.Combine(TestData.Davis(sequence), "masks", $"{t:D5}.png"), ImreadModes.Grayscale).Threshold(127, 255, ThresholdTypes.Binary);
+        using var first = Truth(0);
+        var ious = new double[video.FrameCount];
+        propagator.Propagate(video, [new Keyframe(0, 1, first)], (i, _, masks) =>
+        {
+            using var truth = Truth(i);
+            ious[i] = Iou(masks[1], truth);
+        }, null, TrackingEffort.Preview, CancellationToken.None);
+        return ious;
     }
 
     private FlowColourPropagator Corrected(int taskMatchingMaxFrames) => new()
