@@ -8,7 +8,8 @@ namespace Roto.Vision.Propagation;
 /// Tracks every selected element through the video at a reduced working size and hands full-size masks to the caller
 /// frame by frame. Frames up to the last marked frame are decoded once at working size (small, bounded) so each gap
 /// between marked frames is tracked forward and backward and the two directions are blended by distance; after the
-/// last marked frame tracking runs forward while the full-size frames stream past, so nothing full-size is held.
+/// last marked frame tracking runs forward while the full-size frames stream past, and only the last few wait for the
+/// next corrected frame to reach back to them (<see cref="BlendBack"/>).
 /// </summary>
 public sealed class FlowColourPropagator : IMaskPropagator
 {
