@@ -5,7 +5,7 @@ namespace Roto.Vision.Learned;
 
 /// <summary>
 /// Rewrites a model's linear layers (MatMul by a constant 2-D weight) to 8-bit integer arithmetic: the weight
-/// quantized once, symmetric per output column; the activation at run time (DynamicQuantizeLinear). ONNX Runtime fuses
+/// quantized once, symmetric per output column (as uint8 around 128); the activation at run time (DynamicQuantizeLinear). ONNX Runtime fuses
 /// the pattern into its integer matrix kernels, which on CPUs with VNNI take the SAM encoder's linear layers at about
 /// half the time; the convolutions and attention products stay in float. Quantizing at load keeps the shipped file the
 /// one whose sha256 <c>scripts/models.sh</c> checks, and applies to any encoder export a user configures.
@@ -94,6 +94,15 @@ public static class Int8MatMul
         return values;
     }
 
+    /// <summary>
+    /// Weights are stored as uint8 around a zero point of 128, not as int8: on x86 CPUs without VNNI (AVX2 alone) ONNX
+    /// Runtime's kernel for uint8 activations by int8 weights adds each pair of products in saturating 16-bit
+    /// arithmetic, and 255 · 127 · 2 overflows it (a test layer came out at −0.97 for −0.21); its uint8 by uint8 kernel
+    /// widens to 16 bits first and does not.
+    /// </summary>
+    private const float LargestWeight = 127f;
+    private const byte WeightZero = 128;
+
     /// <summary>Symmetric int8 per output column (zero point 0), so that a column of small weights keeps its precision.</summary>
     private static (TensorProto Quantized, TensorProto Scales) PerColumn(TensorProto weight, string name)
     {
@@ -103,11 +112,11 @@ public static class Int8MatMul
         for (var r = 0; r < rows; r++)
             for (var c = 0; c < cols; c++)
                 scales[c] = Math.Max(scales[c], Math.Abs(w[r * cols + c]));
-        for (var c = 0; c < cols; c++) scales[c] = scales[c] > 0 ? scales[c] / 127f : 1f;
+        for (var c = 0; c < cols; c++) scales[c] = scales[c] > 0 ? scales[c] / LargestWeight : 1f;
         var q = new byte[w.Length];
         for (var i = 0; i < w.Length; i++)
-            q[i] = unchecked((byte)(sbyte)Math.Clamp(MathF.Round(w[i] / scales[i % cols]), -127f, 127f));
-        var quantized = new TensorProto { Name = name + "_wq", DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(q) };
+            q[i] = (byte)(WeightZero + Math.Clamp(MathF.Round(w[i] / scales[i % cols]), -LargestWeight, LargestWeight));
+        var quantized = new TensorProto { Name = name + "_wq", DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom(q) };
         quantized.Dims.Add([rows, cols]);
         var scaleBytes = new byte[cols * sizeof(float)];
         Buffer.BlockCopy(scales, 0, scaleBytes, 0, scaleBytes.Length);
@@ -118,7 +127,7 @@ public static class Int8MatMul
 
     private static TensorProto Int8Zeros(string name, long count)
     {
-        var zeros = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(new byte[count]) };
+        var zeros = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom(Enumerable.Repeat(WeightZero, (int)count).ToArray()) };
         zeros.Dims.Add(count);
         return zeros;
     }

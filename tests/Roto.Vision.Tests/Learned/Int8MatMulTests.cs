@@ -51,7 +51,7 @@ public sealed class Int8MatMulTests(LearnedModelsFixture fixture) : IClassFixtur
 
         Assert.Equal(2, layers);
         var graph = ModelProto.Parser.ParseFrom(quantized).Graph;
-        var int8Weights = graph.Initializer.Where(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2).ToList();
+        var int8Weights = graph.Initializer.Where(t => t.DataType == (int)TensorProto.Types.DataType.Uint8 && t.Dims.Count == 2).ToList();
         Assert.Single(int8Weights);
         Assert.Equal(2, graph.Node.Count(n => n.OpType == "MatMulInteger" && n.Input[1] == int8Weights[0].Name));
     }
