@@ -31,7 +31,9 @@ public sealed class DataDirAudit(string dataDir)
             var key = Path.GetRelativePath(Files, path).Replace(Path.DirectorySeparatorChar, '/');
             if (key.StartsWith("tmp/", StringComparison.Ordinal))
             {
-                if (Path.GetFileName(key) != ".lock") problems.Add($"{key} (temporary file, {new FileInfo(path).Length} bytes)");
+                // A temporary file that the server deletes while this looks is not one left behind.
+                var file = new FileInfo(path);
+                if (Path.GetFileName(key) != ".lock" && file.Exists) problems.Add($"{key} (temporary file, {file.Length} bytes)");
                 continue;
             }
             if (!records.TryGetValue(key, out var record)) problems.Add($"{key} (no record)");
