@@ -58,7 +58,7 @@ public static class Int8MatMul
             if (!quantizedWeights.TryGetValue(weight.Name, out var q))
             {
                 var (values, scales) = PerColumn(weight, name);
-                var zeros = Int8Zeros(name + "_wzp", scales.Dims[0]);
+                var zeros = WeightZeros(name + "_wzp", scales.Dims[0]);
                 graph.Initializer.Add([values, scales, zeros]);
                 quantizedWeights[weight.Name] = q = (values.Name, scales.Name, zeros.Name);
             }
@@ -125,7 +125,7 @@ public static class Int8MatMul
         return (quantized, scaleTensor);
     }
 
-    private static TensorProto Int8Zeros(string name, long count)
+    private static TensorProto WeightZeros(string name, long count)
     {
         var zeros = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom(Enumerable.Repeat(WeightZero, (int)count).ToArray()) };
         zeros.Dims.Add(count);

@@ -98,7 +98,7 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         var dir = TestData.TempDir("roto-blend-back");
         try
         {
-            var video = DavisVideo("dance-twirl", frames, dir);
+            var video = DavisClipFixture.MakeVideo("dance-twirl", frames, dir);
             var options = new SamTrackOptions { SecondsPerEncode = 1, PreviewBudgetSeconds = 3 };
             var blended = TrackIous(video, "dance-twirl", new FlowColourPropagator { Anchor = new SamTrackAnchor(models.Models, options), WorkingWidth = SamTrackAnchor.WorkingWidth });
             var forward = TrackIous(video, "dance-twirl", new FlowColourPropagator { Anchor = new SamTrackAnchor(models.Models, options), WorkingWidth = SamTrackAnchor.WorkingWidth, BlendBack = 0 });
@@ -114,16 +114,6 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         {
             Directory.Delete(dir, true);
         }
-    }
-
-    /// <summary>The first frames of a DAVIS sequence as a 24 fps H.264 video.</summary>
-    private static Roto.Media.VideoSource DavisVideo(string sequence, int frames, string dir)
-    {
-        var path = Path.Combine(dir, sequence + ".mp4");
-        TestData.Ffmpeg("-framerate", "24", "-i", Path.Combine(TestData.Davis(sequence), "frames", "%05d.jpg"), "-frames:v", frames.ToString(),
-            "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", path);
-        using var first = Cv2.ImRead(Path.Combine(TestData.Davis(sequence), "frames", "00000.jpg"));
-        return new Roto.Media.VideoSource(new Roto.Media.MediaTools(), path, first.Width, first.Height, new Roto.Media.FrameRate(24, 1), frames);
     }
 
     /// <summary>Each frame's IoU with the truth, the track started from the truth on frame 0 (a preview's plan).</summary>

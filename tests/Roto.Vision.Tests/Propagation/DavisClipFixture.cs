@@ -11,14 +11,17 @@ public sealed class DavisClipFixture : IDisposable
     public const int Frames = 15;
     private readonly string _dir = TestData.TempDir("roto-propagation");
 
-    public DavisClipFixture()
+    public DavisClipFixture() => Video = MakeVideo(Sequence, Frames, _dir);
+
+    /// <summary>The first <paramref name="frames"/> frames of a DAVIS sequence as a 24 fps H.264 video in <paramref name="dir"/>.</summary>
+    public static VideoSource MakeVideo(string sequence, int frames, string dir)
     {
-        var frames = Path.Combine(TestData.Davis(Sequence), "frames");
-        var path = Path.Combine(_dir, Sequence + ".mp4");
-        TestData.Ffmpeg("-framerate", "24", "-i", Path.Combine(frames, "%05d.jpg"), "-frames:v", Frames.ToString(),
+        var jpegs = Path.Combine(TestData.Davis(sequence), "frames");
+        var path = Path.Combine(dir, sequence + ".mp4");
+        TestData.Ffmpeg("-framerate", "24", "-i", Path.Combine(jpegs, "%05d.jpg"), "-frames:v", frames.ToString(),
             "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", path);
-        using var first = Cv2.ImRead(Path.Combine(frames, "00000.jpg"));
-        Video = new VideoSource(new MediaTools(), path, first.Width, first.Height, new FrameRate(24, 1), Frames);
+        using var first = Cv2.ImRead(Path.Combine(jpegs, "00000.jpg"));
+        return new VideoSource(new MediaTools(), path, first.Width, first.Height, new FrameRate(24, 1), frames);
     }
 
     public VideoSource Video { get; }
