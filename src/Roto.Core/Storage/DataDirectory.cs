@@ -1,10 +1,11 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
 namespace Roto.Core.Storage;
 
 /// <summary>The data directory and the secrets Roto generates into it on first start.</summary>
-public sealed class DataDirectory
+public sealed partial class DataDirectory
 {
     public DataDirectory(IOptions<RotoOptions> options)
     {
@@ -30,16 +31,34 @@ public sealed class DataDirectory
         var tmp = $"{path}.{Guid.NewGuid():N}.tmp";
         File.WriteAllText(tmp, create());
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        try
-        {
-            // Without overwrite, .NET moves with link(2) then unlink on Unix: the name appears complete or not at all,
-            // and the move fails if another process placed its secret first.
-            File.Move(tmp, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(tmp);
-        }
+        if (!PlaceOnce(tmp, path)) File.Delete(tmp);
         return File.ReadAllText(path).Trim();
     }
+
+    /// <summary>
+    /// Gives <paramref name="tmp"/> the name <paramref name="path"/> unless that name exists; false if it did.
+    /// On Unix this is link(2) itself, which fails atomically when the name exists. File.Move without overwrite
+    /// falls back to checking and then renaming where link fails, and two processes can both win that race.
+    /// </summary>
+    private static bool PlaceOnce(string tmp, string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try { File.Move(tmp, path, overwrite: false); return true; }
+            catch (IOException) when (File.Exists(path)) { return false; }
+        }
+        if (Link(tmp, path) == 0)
+        {
+            File.Delete(tmp);
+            return true;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == EExist) return false;
+        throw new IOException($"Cannot place the secret file {path}: link failed with errno {errno}.");
+    }
+
+    private const int EExist = 17;
+
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Link(string existing, string created);
 }
