@@ -23,12 +23,13 @@ SimulatedUser.DumpDir = args.FirstOrDefault(a => a.StartsWith("--dump="))?["--du
 if (SimulatedUser.DumpDir != null) Directory.CreateDirectory(SimulatedUser.DumpDir);
 var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',');
 var useSam = !args.Contains("--grabcut") && !args.Contains("--classical");
+// --square-encoder: the encoder on SAM's padded 1024 square (the server's Roto:Models:FitEncoderInput=false).
 // --float-encoder: the encoder's linear layers as shipped, in float (the server's Roto:Models:Int8Encoder=false).
-using var models = useSam ? SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)), int8Encoder: !args.Contains("--float-encoder")) : null;
+using var models = useSam ? SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)), int8Encoder: !args.Contains("--float-encoder"), fitEncoderInput: !args.Contains("--square-encoder")) : null;
 IClickSegmenter segmenter = args.Contains("--grabcut") ? new GrabCutClickSegmenter()
     : models != null ? new SamClickSegmenter(models, samOptions) : new FeatureGraphSegmenter(options);
 Console.WriteLine($"segmenter: {segmenter.GetType().Name} {segmenter switch { FeatureGraphSegmenter => options.ToString(), SamClickSegmenter => samOptions.ToString(), _ => "" }}");
-Console.WriteLine($"encoder: {(args.Contains("--float-encoder") ? "float" : "int8 linear layers")}");
+Console.WriteLine($"encoder: {(args.Contains("--float-encoder") ? "float" : "int8 linear layers")}, {(models?.Encoder.FitsInput == true ? "input fitted to the frame" : "square input")}");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 
 var root = Path.Combine(TestData.Dir, "davis16-dev");

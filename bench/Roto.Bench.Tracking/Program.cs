@@ -20,14 +20,15 @@ Directory.CreateDirectory(cache);
 // The served engines as the server builds them: the SAM engine when the models folder holds its networks
 // (ROTO_BENCH_ENGINE=classical for the classical ones); ROTO_BENCH_EFFORT=full scores a task's full-quality track
 // instead of the preview's; anchor.Name=Value arguments override SamTrackOptions, width=N the tracker's working width,
-// blendback=N how many streamed frames a correction reaches backward (FlowColourPropagator.BlendBack).
+// blendback=N how many streamed frames a correction reaches backward (FlowColourPropagator.BlendBack), square=1 the
+// encoder on SAM's padded square (Roto:Models:FitEncoderInput=false).
 // ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching), with the SAM engine's corrections when it is served;
 // a task's track (ROTO_BENCH_EFFORT=full) is matched as the server's is (Roto:Tracking:TaskMatchingMaxFrames, 150 frames).
 var settings = args.Where(a => a.Contains('=')).ToList();
 args = [.. args.Where(a => !a.Contains('='))];
 var classical = Environment.GetEnvironmentVariable("ROTO_BENCH_ENGINE") == "classical";
 var effort = Environment.GetEnvironmentVariable("ROTO_BENCH_EFFORT") == "full" ? TrackingEffort.Full : TrackingEffort.Preview;
-using var models = classical ? null : SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)));
+using var models = classical ? null : SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)), fitEncoderInput: !settings.Contains("square=1"));
 var anchorOptions = new SamTrackOptions();
 foreach (var setting in settings.Where(s => s.StartsWith("anchor.")))
 {

@@ -68,6 +68,8 @@ public sealed class ModelOptions
     public string? Saliency { get; set; }
     /// <summary>Runs the encoder's linear layers in 8-bit integers, quantized at load: the encoder pass about a sixth faster and a first click on a frame about a fifth, for the same masks; false keeps them in float.</summary>
     public bool Int8Encoder { get; set; } = true;
+    /// <summary>Encodes a frame on an input cut to its shape (1024×576 for 16:9) instead of SAM's padded 1024 square, where the encoder export allows it (the TinyViT that scripts/models.sh fetches); false keeps the square.</summary>
+    public bool FitEncoderInput { get; set; } = true;
 }
 
 public static class RotoRoles

@@ -26,7 +26,7 @@ public sealed class EngineCatalog : IDisposable
         {
             try
             {
-                Models = SamModels.Load(files, int8Encoder: o.Int8Encoder);
+                Models = SamModels.Load(files, int8Encoder: o.Int8Encoder, fitEncoderInput: o.FitEncoderInput);
             }
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
             {

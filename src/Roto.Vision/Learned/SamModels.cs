@@ -28,7 +28,8 @@ public sealed class SamModels : IDisposable
     /// <summary>Opens the three networks; throws <see cref="FileNotFoundException"/> or <see cref="InvalidDataException"/>/<see cref="Microsoft.ML.OnnxRuntime.OnnxRuntimeException"/> naming the file that failed.</summary>
     /// <param name="threads">Intra-op threads of the encoder; 0 uses every core. The decoder and saliency network are small and use two.</param>
     /// <param name="int8Encoder">The encoder's linear layers in 8-bit integers (<see cref="Int8MatMul"/>).</param>
-    public static SamModels Load(SamModelFiles files, int threads = 0, bool int8Encoder = true)
+    /// <param name="fitEncoderInput">The encoder's input cut to the frame's shape (<see cref="TinyVitInputSize"/>).</param>
+    public static SamModels Load(SamModelFiles files, int threads = 0, bool int8Encoder = true, bool fitEncoderInput = true)
     {
         foreach (var path in new[] { files.Encoder, files.Decoder, files.Saliency })
             if (!File.Exists(path)) throw new FileNotFoundException($"model file {path} not found", path);
@@ -36,7 +37,7 @@ public sealed class SamModels : IDisposable
         SamDecoder? decoder = null;
         try
         {
-            encoder = Open(files.Encoder, p => new SamEncoder(p, threads, int8Encoder));
+            encoder = Open(files.Encoder, p => new SamEncoder(p, threads, int8Encoder, fitEncoderInput));
             decoder = Open(files.Decoder, p => new SamDecoder(p, Math.Min(2, Environment.ProcessorCount)));
             var saliency = Open(files.Saliency, p => new SaliencyModel(p, Math.Min(2, Environment.ProcessorCount)));
             return new SamModels(encoder, decoder, saliency);

@@ -68,16 +68,19 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     public double SecondsPerEncode => _secondsPerEncode;
 
     /// <summary>Runs the encoder twice on a drawn frame and keeps the second pass's time, which the preview's key frames are planned by.</summary>
+    /// <summary>The frame size the encoder pass is timed on; a frame of another shape may be encoded on a larger or smaller input.</summary>
+    private static readonly Size MeasuredSize = new(640, 360);
+
     public void Load()
     {
         if (_options.SecondsPerEncode > 0)
         {
             _secondsPerEncode = _options.SecondsPerEncode;
-            using var small = new Mat(64, 64, MatType.CV_8UC3, Scalar.All(0));
+            using var small = new Mat(MeasuredSize.Height / 10, MeasuredSize.Width / 10, MatType.CV_8UC3, Scalar.All(0));
             models.Encoder.Encode(small);
             return;
         }
-        using var frame = new Mat(360, 640, MatType.CV_8UC3, new Scalar(90, 120, 60));
+        using var frame = new Mat(MeasuredSize, MatType.CV_8UC3, new Scalar(90, 120, 60));
         models.Encoder.Encode(frame);
         var watch = Stopwatch.StartNew();
         models.Encoder.Encode(frame);
@@ -88,9 +91,17 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     {
         var (keyframes, least) = effort == TrackingEffort.Full
             ? (_options.FullKeyframes, _options.FullInterval)
-            : (_options.PreviewBudgetSeconds / _secondsPerEncode, _options.MinPreviewInterval);
+            : (_options.PreviewBudgetSeconds / SecondsPerEncodeAt(workingSize), _options.MinPreviewInterval);
         var interval = Math.Max(Math.Max(1, least), (int)Math.Ceiling(frameCount / Math.Max(1, keyframes)));
         return new Run(models, _options, interval);
+    }
+
+    /// <summary>The pass's time for frames of this shape: the encoder's time grows with its input's area.</summary>
+    private double SecondsPerEncodeAt(Size frame)
+    {
+        var measured = models.Encoder.InputSize(MeasuredSize);
+        var input = models.Encoder.InputSize(frame);
+        return _secondsPerEncode * input.Width * input.Height / (measured.Width * measured.Height);
     }
 
     private sealed class Run(SamModels models, SamTrackOptions options, int interval) : IAnchorRun
