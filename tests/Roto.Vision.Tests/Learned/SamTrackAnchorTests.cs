@@ -35,6 +35,19 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     }
 
     [Fact]
+    public void A_preview_of_a_taller_frame_plans_fewer_corrections_as_its_encoder_input_is_larger()
+    {
+        // The pass's time is that of a 16:9 frame (encoded on 1024×576); a 4:3 frame is encoded on 1024×768.
+        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewBudgetSeconds = 6 });
+        anchor.Load();
+        using var wide = anchor.Begin(300, new Size(640, 360), TrackingEffort.Preview);
+        using var taller = anchor.Begin(300, new Size(640, 480), TrackingEffort.Preview);
+
+        Assert.Equal(12, Enumerable.Range(0, 300).Count(wide.Anchors));
+        Assert.Equal(9, Enumerable.Range(0, 300).Count(taller.Anchors));
+    }
+
+    [Fact]
     public void A_task_corrects_the_same_frames_however_long_an_encoder_pass_took()
     {
         var fast = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.3 });
