@@ -73,17 +73,21 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
 
     public void Load()
     {
+        // The click segmenter's input for 16:9 frames is opened here too, so that the first click does not wait for it.
+        using (var small = new Mat(MeasuredSize.Height / 10, MeasuredSize.Width / 10, MatType.CV_8UC3, Scalar.All(0)))
+        {
+            models.Encoder.Encode(small);
+            models.Encoder.Encode(small, flush: true);
+        }
         if (_options.SecondsPerEncode > 0)
         {
             _secondsPerEncode = _options.SecondsPerEncode;
-            using var small = new Mat(MeasuredSize.Height / 10, MeasuredSize.Width / 10, MatType.CV_8UC3, Scalar.All(0));
-            models.Encoder.Encode(small);
             return;
         }
         using var frame = new Mat(MeasuredSize, MatType.CV_8UC3, new Scalar(90, 120, 60));
-        models.Encoder.Encode(frame);
+        models.Encoder.Encode(frame, flush: true);
         var watch = Stopwatch.StartNew();
-        models.Encoder.Encode(frame);
+        models.Encoder.Encode(frame, flush: true);
         _secondsPerEncode = watch.Elapsed.TotalSeconds;
     }
 
@@ -99,8 +103,8 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     /// <summary>The pass's time for frames of this shape: the encoder's time grows with its input's area.</summary>
     private double SecondsPerEncodeAt(Size frame)
     {
-        var measured = models.Encoder.InputSize(MeasuredSize);
-        var input = models.Encoder.InputSize(frame);
+        var measured = models.Encoder.InputSize(MeasuredSize, flush: true);
+        var input = models.Encoder.InputSize(frame, flush: true);
         return _secondsPerEncode * input.Width * input.Height / (measured.Width * measured.Height);
     }
 
@@ -130,7 +134,7 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             if (!_embeddings.TryGet(key, out var embedding))
             {
                 // The encoder sees the full frame when there is one: the tracker's working size is coarse for it.
-                embedding = models.Encoder.Encode(fullFrame ?? frame);
+                embedding = models.Encoder.Encode(fullFrame ?? frame, flush: true);
                 _embeddings.Put(key, embedding);
             }
 

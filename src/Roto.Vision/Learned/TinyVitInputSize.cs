@@ -67,7 +67,8 @@ public static partial class TinyVitInputSize
         dims[2].DimValue = height;
         dims[3].DimValue = width;
         // The output's recorded shape would contradict the new one; ONNX Runtime infers it again.
-        foreach (var output in graph.Output) output.Type?.TensorType?.Shape?.Dim.Clear();
+        foreach (var output in graph.Output)
+            if (output.Type?.TensorType is { } type) type.Shape = null;
         graph.ValueInfo.Clear();
         edit.Commit();
         return proto.ToByteArray();
@@ -167,10 +168,14 @@ public static partial class TinyVitInputSize
         private bool IsScalar(string name) =>
             Graph.Node.FirstOrDefault(n => n.OpType == "Constant" && n.Output.Count == 1 && n.Output[0] == name)?.Attribute[0].T.Dims.Count == 0;
 
-        /// <summary>The new constants go first: the graph's nodes must stay in an order where inputs precede readers.</summary>
+        /// <summary>
+        /// The new constants go first: the graph's nodes must stay in an order where inputs precede readers. Constants
+        /// that nothing reads any more are dropped (ONNX Runtime would warn about each).
+        /// </summary>
         public void Commit()
         {
-            var nodes = _added.Concat(Graph.Node).ToList();
+            var read = new HashSet<string>(Graph.Node.SelectMany(n => n.Input));
+            var nodes = _added.Concat(Graph.Node.Where(n => n.OpType != "Constant" || n.Output.Any(read.Contains))).ToList();
             Graph.Node.Clear();
             Graph.Node.AddRange(nodes);
         }

@@ -37,7 +37,7 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     [Fact]
     public void A_preview_of_a_taller_frame_plans_fewer_corrections_as_its_encoder_input_is_larger()
     {
-        // The pass's time is that of a 16:9 frame (encoded on 1024×576); a 4:3 frame is encoded on 1024×768.
+        // The pass's time is that of a 16:9 frame (a correction's input is 1024×576); a 4:3 frame's is 1024×768.
         var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewBudgetSeconds = 6 });
         anchor.Load();
         using var wide = anchor.Begin(300, new Size(640, 360), TrackingEffort.Preview);

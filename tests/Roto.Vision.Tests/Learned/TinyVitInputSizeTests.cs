@@ -12,11 +12,13 @@ public sealed class TinyVitInputSizeTests(LearnedModelsFixture fixture) : IClass
         var encoder = fixture.Models.Encoder;
 
         Assert.True(encoder.FitsInput);
-        Assert.Equal(new Size(1024, 576), encoder.InputSize(new Size(854, 480)));
-        Assert.Equal(new Size(1024, 576), encoder.InputSize(new Size(1920, 1080)));
-        Assert.Equal(new Size(576, 1024), encoder.InputSize(new Size(480, 854)));
-        Assert.Equal(new Size(1024, 768), encoder.InputSize(new Size(640, 480)));
+        Assert.Equal(new Size(1024, 704), encoder.InputSize(new Size(854, 480)));
+        Assert.Equal(new Size(1024, 704), encoder.InputSize(new Size(1920, 1080)));
+        Assert.Equal(new Size(704, 1024), encoder.InputSize(new Size(480, 854)));
+        Assert.Equal(new Size(1024, 896), encoder.InputSize(new Size(640, 480)));
         Assert.Equal(new Size(1024, 1024), encoder.InputSize(new Size(500, 500)));
+        Assert.Equal(new Size(1024, 576), encoder.InputSize(new Size(854, 480), flush: true));
+        Assert.Equal(new Size(576, 1024), encoder.InputSize(new Size(480, 854), flush: true));
         var embedding = encoder.Encode(Frame("blackswan"));
         Assert.Equal(SamEncoder.EmbeddingChannels * SamEncoder.EmbeddingSide * SamEncoder.EmbeddingSide, embedding.Data.Length);
     }
@@ -41,8 +43,8 @@ public sealed class TinyVitInputSizeTests(LearnedModelsFixture fixture) : IClass
         using var fitted = new SamClickSegmenter(fixture.Models).Segment(new SegmentRequest(frame, [click], null));
         using var onSquare = new SamClickSegmenter(square).Segment(new SegmentRequest(frame, [click], null));
 
-        // The cut input's embedding differs from the square's near the picture's edge, where the square's padding
-        // reached into it (cosine 0.87–0.99 over the lowest third on this frame): the masks agree, not to the pixel.
+        // The cut input's embedding differs a little from the square's near the picture's edge, where the square's
+        // padding reaches into it: the masks agree, not to the pixel.
         var (agreement, fittedIou, squareIou) = (Iou(fitted, onSquare), Iou(fitted, truth), Iou(onSquare, truth));
         var report = $"agreement {agreement:0.000}, IoU with the ground truth {fittedIou:0.000} fitted, {squareIou:0.000} square";
         Assert.True(agreement >= 0.85, report);
