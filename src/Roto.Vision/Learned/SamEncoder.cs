@@ -15,8 +15,9 @@ public sealed record SamEmbedding(float[] Data, Size FrameSize)
 /// <summary>
 /// SAM's image encoder (any export with an input <c>input</c> [B,3,1024,1024] giving [B,256,64,64]: MobileSAM's TinyViT,
 /// SAM ViT-B/H, EdgeSAM). The frame is resized so its longest side is 1024, normalised with SAM's pixel mean and
-/// deviation on 0–255 RGB, and zero-padded to a square. The expensive step of the SAM engine: one pass per frame,
-/// about half a second on two cores for the TinyViT. Thread-safe.
+/// deviation on 0–255 RGB, and zero-padded to the input: the square, or for the TinyViT an input cut to the frame's
+/// shape (<see cref="InputSize"/>). The expensive step of the SAM engine: one pass per frame, 0.4–0.8 s on two cores
+/// for the TinyViT. Thread-safe.
 /// </summary>
 public sealed class SamEncoder : IDisposable
 {
@@ -31,7 +32,6 @@ public sealed class SamEncoder : IDisposable
     private readonly string _inputName;
     private readonly string _outputName;
     private readonly int _threads;
-    private readonly string _path;
     /// <summary>The model the sessions for smaller inputs are rewritten from; null where the export has no such rewrite.</summary>
     private readonly byte[]? _model;
     private readonly Dictionary<(int Height, int Width), InferenceSession?> _sized = [];
@@ -48,7 +48,6 @@ public sealed class SamEncoder : IDisposable
         _session = quantized != null ? OnnxSessions.Open(quantized, threads) : OnnxSessions.Open(path, threads);
         Int8 = quantized != null;
         _threads = threads;
-        _path = path;
         // Exports name the image input differently ("input", "image", "x"); there is only one.
         _inputName = _session.InputMetadata.Keys.First();
         OnnxSessions.RequireInput(_session, _inputName, 4, path);
