@@ -74,14 +74,12 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     public void Load()
     {
         // The click segmenter's input for 16:9 frames is opened here too, so that the first click does not wait for it.
-        using (var small = new Mat(MeasuredSize.Height / 10, MeasuredSize.Width / 10, MatType.CV_8UC3, Scalar.All(0)))
-        {
-            models.Encoder.Encode(small);
-            models.Encoder.Encode(small, flush: true);
-        }
+        using var small = new Mat(MeasuredSize.Height / 10, MeasuredSize.Width / 10, MatType.CV_8UC3, Scalar.All(0));
+        models.Encoder.Encode(small);
         if (_options.SecondsPerEncode > 0)
         {
             _secondsPerEncode = _options.SecondsPerEncode;
+            models.Encoder.Encode(small, flush: true);
             return;
         }
         using var frame = new Mat(MeasuredSize, MatType.CV_8UC3, new Scalar(90, 120, 60));
