@@ -20,8 +20,9 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
 {
     public sealed class App : IDisposable
     {
-        public const string ProbeTimeout = "00:00:04";
-        public const string StallTimeout = "00:00:05";
+        // Short enough that the hang tests end soon, long enough that a real ffmpeg on a loaded CI machine meets them.
+        public const string ProbeTimeout = "00:00:08";
+        public const string StallTimeout = "00:00:08";
 
         public App()
         {
@@ -43,15 +44,23 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
         public RotoApp Roto { get; }
         private string? _session;
 
-        public static Dictionary<string, string?> Settings(string ffmpeg = "ffmpeg", string ffprobe = "ffprobe") => new()
+        /// <summary>The fixture's settings: the fault script's tools, with timeouts short enough for the hang tests.</summary>
+        private static Dictionary<string, string?> Settings(string ffmpeg, string ffprobe)
+        {
+            var settings = PlainSettings();
+            settings["Roto:Media:FfmpegPath"] = ffmpeg;
+            settings["Roto:Media:FfprobePath"] = ffprobe;
+            settings["Roto:Media:ProbeTimeout"] = ProbeTimeout;
+            settings["Roto:Media:StallTimeout"] = StallTimeout;
+            // Clicks decode their frame through the ffmpeg under test, not in process.
+            settings["Roto:Media:DecodeClicksInProcess"] = "false";
+            return settings;
+        }
+
+        /// <summary>The real tools with their default timeouts, for faults that are not the tools'.</summary>
+        public static Dictionary<string, string?> PlainSettings() => new()
         {
             ["Roto:Limits:Profile"] = "relaxed",
-            ["Roto:Media:FfmpegPath"] = ffmpeg,
-            ["Roto:Media:FfprobePath"] = ffprobe,
-            ["Roto:Media:ProbeTimeout"] = ProbeTimeout,
-            ["Roto:Media:StallTimeout"] = StallTimeout,
-            // Clicks decode their frame through the ffmpeg under test, not in process.
-            ["Roto:Media:DecodeClicksInProcess"] = "false",
             ["Roto:AllowPrivateNetworks"] = "true",
             ["Roto:Callbacks:FirstRetryDelay"] = "00:00:00.100",
             // Room for at least three attempts even when a loaded machine makes each failed connection slow.
@@ -120,7 +129,7 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
         }
         clock.Stop();
 
-        AssertToolFailure(reply, 504, 5002, "ffprobe did not finish within 4 s and was stopped");
+        AssertToolFailure(reply, 504, 5002, "ffprobe did not finish within 8 s and was stopped");
         Assert.InRange(clock.Elapsed, TimeSpan.Parse(App.ProbeTimeout) - TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(60));
         var hung = app.HungPids(app.Ffprobe);
         Assert.NotEmpty(hung);
@@ -158,7 +167,7 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
         var sid = await app.SessionAsync(client);
         var failed = await RunRemovalWithFfmpegAsync(client, sid, "hang");
         Assert.Equal("failed", failed.Status);
-        Assert.Contains("ffmpeg delivered no video frame for 5 s and was stopped", failed.Message);
+        Assert.Contains("ffmpeg delivered no video frame for 8 s and was stopped", failed.Message);
         var hung = app.HungPids(app.Ffmpeg);
         Assert.NotEmpty(hung);
         Assert.All(hung, pid => Assert.False(IsAlive(pid), $"ffmpeg {pid} was left running"));
@@ -198,7 +207,7 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
             app.SetMode(app.Ffmpeg, null);
         }
         died.Error(500, 5000, "ffmpeg was killed by signal 9 while decoding frame 10");
-        hung.Error(504, 5002, "ffmpeg did not deliver frame 11 within 4 s and was stopped");
+        hung.Error(504, 5002, "ffmpeg did not deliver frame 11 within 8 s and was stopped");
         Assert.All(app.HungPids(app.Ffmpeg), pid => Assert.False(IsAlive(pid), $"ffmpeg {pid} was left running"));
         (await Wire.PostAsync(client, $"{B}/add-selection", new { session_id = sid, frame_index = 10, points = new[] { new { x = 0.5, y = 0.5 } } })).Ok();
     }
@@ -210,7 +219,7 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
     {
         // A task queued while there was room (no worker yet) ...
         string dataDir, taskId;
-        using (var before = new RotoApp(new(App.Settings()) { ["Roto:Workers"] = "0" }))
+        using (var before = new RotoApp(new(App.PlainSettings()) { ["Roto:Workers"] = "0" }))
         {
             dataDir = before.DataDir;
             using var client = before.Client();
@@ -221,7 +230,7 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
         var filesBefore = StoredFiles(dataDir);
 
         // ... meets a disk below the floor: the floor set above the free space, as a full disk would be.
-        using (var full = new RotoApp(new(App.Settings()) { ["Roto:Limits:MinFreeDiskBytes"] = long.MaxValue.ToString() }, dataDir))
+        using (var full = new RotoApp(new(App.PlainSettings()) { ["Roto:Limits:MinFreeDiskBytes"] = long.MaxValue.ToString() }, dataDir))
         {
             using var client = full.Client();
             var done = await Wire.WaitForTaskAsync(client, taskId, TimeSpan.FromMinutes(2));
@@ -236,7 +245,7 @@ public sealed class FaultTests(FaultTests.App app) : IClassFixture<FaultTests.Ap
         }
 
         // Space back: the same data directory takes work again.
-        using var freed = new RotoApp(App.Settings(), dataDir);
+        using var freed = new RotoApp(App.PlainSettings(), dataDir);
         using var again = freed.Client();
         (await Wire.UploadAsync(again, app.Video)).Ok();
     }
