@@ -9,7 +9,7 @@ namespace Roto.Bench.Tracking;
 /// <summary>
 /// Times preview-selection through the HTTP API of a Roto server started as a child process (the served engines,
 /// Release build), next to an ffmpeg veryfast transcode of the same clip in the same run, and samples the server's
-/// resident memory (/proc/&lt;pid&gt;/status) while it normalizes and previews a generated 10 s 1920×1080 60 fps clip.
+/// resident memory (/proc/&lt;pid&gt;/status) while it normalizes and previews a 10 s 1920×1080 60 fps clip made from 01_dog.mp4.
 /// </summary>
 internal static class ServerRun
 {
@@ -93,19 +93,19 @@ internal static class ServerRun
         var dir = TestData.TempDir("roto-bench-big");
         try
         {
-            var clip = TestData.MakeVideo(dir, "1080p60.mp4", 1920, 1080, 10, "60", audio: false);
+            var clip = TestData.MakeFromClip(dir, "1080p60.mp4", TestData.Clip("01_dog.mp4"), 1920, 1080, 10, "60");
             memory.Reset();
             var sw = Stopwatch.StartNew();
             var session = OpenSession(http, clip);
             var normalize = sw.Elapsed.TotalSeconds;
             var normalizePeak = $"{memory.PeakMiB} ({memory.PeakWithChildrenMiB} with ffmpeg children)";
-            Call(http, "add-selection", new { session_id = session, frame_index = 0, points = new[] { new { x = 0.5, y = 0.5 } } });
+            Call(http, "add-selection", new { session_id = session, frame_index = 0, points = new[] { new { x = 0.49, y = 0.64 } } });
             memory.Reset();
             sw.Restart();
             var res = Call(http, "preview-selection", new { session_id = session });
             var preview = sw.Elapsed.TotalSeconds;
             var previewPeak = $"{memory.PeakMiB} ({memory.PeakWithChildrenMiB} with ffmpeg children)";
-            Console.WriteLine("\n| generated 10 s 1920×1080 60 fps | seconds | peak server RSS MiB (sampled every 20 ms) |");
+            Console.WriteLine("\n| 01_dog.mp4 as 10 s 1920×1080 60 fps | seconds | peak server RSS MiB (sampled every 20 ms) |");
             Console.WriteLine("|---|---|---|");
             Console.WriteLine($"| upload + init-selection (normalization) | {normalize:F2} | {normalizePeak} |");
             Console.WriteLine($"| preview-selection | {preview:F2} | {previewPeak} |");
