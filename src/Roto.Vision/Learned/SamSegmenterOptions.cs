@@ -73,6 +73,16 @@ public sealed record SamSegmenterOptions
     /// <summary>How much the correction box is widened beyond the selection, as a share of its size.</summary>
     public double CorrectionBoxPadding { get; init; } = 0.05;
 
+    /// <summary>
+    /// Radius of the guided filter that moves the mask's outline onto the frame's own edges, as a share of the frame's
+    /// longest side (the decoder draws outlines on 256 cells across that side: about 3 px a cell on a 854-px frame);
+    /// 0 leaves the outline as decoded.
+    /// </summary>
+    public double EdgeRadius { get; init; } = 0.005;
+
+    /// <summary>The guided filter's regularisation, on 0–255 intensities: edges of less contrast than about its square root are smoothed over.</summary>
+    public double EdgeEps { get; init; } = 100;
+
     public override string ToString() =>
-        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, still share {StillShare} (gain {CutShareGain}), min cue region {MinCueRegion}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}";
+        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, still share {StillShare} (gain {CutShareGain}), min cue region {MinCueRegion}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}, edge radius {EdgeRadius} (eps {EdgeEps})";
 }

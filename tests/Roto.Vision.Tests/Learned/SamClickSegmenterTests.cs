@@ -26,6 +26,50 @@ public sealed class SamClickSegmenterTests(LearnedModelsFixture fixture) : IClas
     }
 
     [Fact]
+    public void The_outline_is_moved_onto_the_frames_edges()
+    {
+        var plain = new SamClickSegmenter(fixture.Models, new SamSegmenterOptions { EdgeRadius = 0 });
+        string[] sequences = ["blackswan", "camel", "dog", "car-shadow", "horsejump-high"];
+        double plainOnEdge = 0, snappedOnEdge = 0, plainIou = 0, snappedIou = 0;
+        foreach (var sequence in sequences)
+        {
+            using var frame = Frame(sequence);
+            using var truth = Truth(sequence);
+            var click = Interior(truth);
+            using var before = plain.Segment(new SegmentRequest(frame, [click], $"edges/{sequence}"));
+            using var after = _segmenter.Segment(new SegmentRequest(frame, [click], $"edges/{sequence}"));
+            plainOnEdge += OutlineOnTruth(before, truth) / sequences.Length;
+            snappedOnEdge += OutlineOnTruth(after, truth) / sequences.Length;
+            plainIou += Iou(before, truth) / sequences.Length;
+            snappedIou += Iou(after, truth) / sequences.Length;
+            Assert.Equal(255, At(after, click));
+        }
+        Assert.True(snappedOnEdge > plainOnEdge + 0.015 && snappedIou >= plainIou,
+            $"outline within 2 px of the truth's: {plainOnEdge:0.000} as decoded, {snappedOnEdge:0.000} snapped; IoU {plainIou:0.000} → {snappedIou:0.000}");
+    }
+
+    /// <summary>The share of the mask's outline pixels that lie within 2 px of the truth's outline.</summary>
+    private static double OutlineOnTruth(Mat mask, Mat truth)
+    {
+        using var outline = Outline(mask);
+        using var truthOutline = Outline(truth);
+        using var near = new Mat();
+        using var disc = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(5, 5));
+        Cv2.Dilate(truthOutline, near, disc);
+        using var on = new Mat();
+        Cv2.BitwiseAnd(outline, near, on);
+        return Cv2.CountNonZero(on) / (double)Math.Max(1, Cv2.CountNonZero(outline));
+
+        static Mat Outline(Mat m)
+        {
+            var eroded = new Mat();
+            Cv2.Erode(m, eroded, null);
+            Cv2.Subtract(m, eroded, eroded);
+            return eroded;
+        }
+    }
+
+    [Fact]
     public void A_frame_is_encoded_once_and_later_clicks_reuse_it()
     {
         var segmenter = new SamClickSegmenter(fixture.Models);
