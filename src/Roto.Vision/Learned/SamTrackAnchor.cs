@@ -67,10 +67,10 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     /// <summary>Seconds one encoder pass took when last measured (at <see cref="Load"/>).</summary>
     public double SecondsPerEncode => _secondsPerEncode;
 
-    /// <summary>Runs the encoder twice on a drawn frame and keeps the second pass's time, which the preview's key frames are planned by.</summary>
     /// <summary>The frame size the encoder pass is timed on; a frame of another shape may be encoded on a larger or smaller input.</summary>
     private static readonly Size MeasuredSize = new(640, 360);
 
+    /// <summary>Opens the encoder's inputs, then runs the encoder twice on a drawn frame and keeps the second pass's time, which the preview's key frames are planned by.</summary>
     public void Load()
     {
         // The click segmenter's input for 16:9 frames is opened here too, so that the first click does not wait for it.
