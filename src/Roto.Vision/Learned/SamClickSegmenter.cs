@@ -61,18 +61,19 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
         var full = new Mat();
         if (state.WorkSize == frame.Size()) work.CopyTo(full);
         else Cv2.Resize(work, full, frame.Size(), 0, 0, InterpolationFlags.Linear);
-        SnapToEdges(frame, full);
+        SnapToEdges(frame, full, request.Clicks, (int)Math.Round(_options.EdgeRadius * Math.Max(frame.Cols, frame.Rows)), _options.EdgeEps);
         return full;
     }
 
     /// <summary>
     /// Moves the mask's outline onto the frame's edges with a guided filter (He et al.): the decoder's outline is
     /// drawn on a coarse grid, and a boundary a cell or two off costs IoU on every element (davis16-dev frame 0:
-    /// IoU@3 0.842 → 0.850). Thresholds the mask (0 or 255) in place.
+    /// IoU@3 0.842 → 0.850). Thresholds the mask (0 or 255) in place. Where the filter would flip a click's own pixel
+    /// (a click on a part thinner than the filter), the outline stays as decoded: the person's click wins.
     /// </summary>
-    private void SnapToEdges(Mat frame, Mat mask)
+    internal static void SnapToEdges(Mat frame, Mat mask, IReadOnlyList<Click> clicks, int radius, double eps)
     {
-        var radius = (int)Math.Round(_options.EdgeRadius * Math.Max(frame.Cols, frame.Rows));
+        Cv2.Threshold(mask, mask, 127, 255, ThresholdTypes.Binary);
         if (radius >= 1 && frame.Type() == MatType.CV_8UC3 && Cv2.CountNonZero(mask) > 0)
         {
             // Only the mask's box and the filter's reach beyond it can change: filtering that part alone keeps a later
@@ -85,10 +86,21 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
             using var soft = new Mat();
             using var snapped = new Mat();
             part.ConvertTo(soft, MatType.CV_32FC1, 1.0 / 255);
-            CvXImgProc.GuidedFilter(guide, soft, snapped, radius, _options.EdgeEps);
-            snapped.ConvertTo(part, MatType.CV_8UC1, 255);
+            CvXImgProc.GuidedFilter(guide, soft, snapped, radius, eps);
+            snapped.ConvertTo(snapped, MatType.CV_8UC1, 255);
+            Cv2.Threshold(snapped, snapped, 127, 255, ThresholdTypes.Binary);
+            if (clicks.All(c => !UndoesClick(c, part, snapped, area, frame.Size()))) snapped.CopyTo(part);
         }
-        Cv2.Threshold(mask, mask, 127, 255, ThresholdTypes.Binary);
+    }
+
+    /// <summary>Whether the snapped mask turns against a click that the decoded mask honoured.</summary>
+    private static bool UndoesClick(Click click, Mat decoded, Mat snapped, Rect area, Size frame)
+    {
+        var x = Math.Clamp((int)(click.X * frame.Width), 0, frame.Width - 1) - area.X;
+        var y = Math.Clamp((int)(click.Y * frame.Height), 0, frame.Height - 1) - area.Y;
+        if (x < 0 || y < 0 || x >= area.Width || y >= area.Height) return false;
+        var wasHonoured = (decoded.At<byte>(y, x) != 0) == click.Include;
+        return wasHonoured && snapped.At<byte>(y, x) != decoded.At<byte>(y, x);
     }
 
     /// <summary>

@@ -48,6 +48,30 @@ public sealed class SamClickSegmenterTests(LearnedModelsFixture fixture) : IClas
             $"outline within 2 px of the truth's: {plainOnEdge:0.000} as decoded, {snappedOnEdge:0.000} snapped; IoU {plainIou:0.000} → {snappedIou:0.000}");
     }
 
+    [Fact]
+    public void Snapping_never_takes_away_the_part_a_click_landed_on()
+    {
+        // A flat frame with a square element; the mask holds the square and a 2-px strip with no edge under it, which
+        // the filter smooths away unless a click lies on it.
+        using var frame = new Mat(120, 160, MatType.CV_8UC3, new Scalar(90, 90, 90));
+        Cv2.Rectangle(frame, new Rect(40, 30, 50, 50), new Scalar(200, 60, 30), -1);
+        using var decoded = new Mat(120, 160, MatType.CV_8UC1, Scalar.All(0));
+        Cv2.Rectangle(decoded, new Rect(40, 30, 50, 50), Scalar.All(255), -1);
+        Cv2.Rectangle(decoded, new Rect(90, 54, 40, 2), Scalar.All(255), -1);
+        var onSquare = new Click(65 / 160.0, 55 / 120.0);
+        var onStrip = new Click(120.5 / 160.0, 54.5 / 120.0);
+
+        using var snapped = decoded.Clone();
+        SamClickSegmenter.SnapToEdges(frame, snapped, [onSquare], 4, 100);
+        using var kept = decoded.Clone();
+        SamClickSegmenter.SnapToEdges(frame, kept, [onSquare, onStrip], 4, 100);
+
+        Assert.Equal(0, At(snapped, onStrip));
+        Assert.Equal(255, At(snapped, onSquare));
+        Assert.Equal(255, At(kept, onStrip));
+        Assert.Equal(Cv2.CountNonZero(decoded), Cv2.CountNonZero(kept));
+    }
+
     /// <summary>The share of the mask's outline pixels that lie within 2 px of the truth's outline.</summary>
     private static double OutlineOnTruth(Mat mask, Mat truth)
     {
