@@ -39,6 +39,8 @@ internal static class DavisRun
                     clicksByFrame[frame] = [point.Value];
                     // As the server does: a click on a frame that was not marked corrects what the preview showed there.
                     keyframes.Add(new Keyframe(frame, 1, Segment(seq, frame, clicksByFrame[frame], segmenter, masks[frame])));
+                    if (Environment.GetEnvironmentVariable("ROTO_BENCH_VERBOSE") == "1")
+                        Console.Error.WriteLine($"{seq.Name}: correction on frame {frame} at {point.Value.X * truth.Width:F0},{point.Value.Y * truth.Height:F0}: the track's mask there IoU {DavisMetrics.Jaccard(masks[frame], truth):F3}, corrected {DavisMetrics.Jaccard(keyframes[^1].Mask, truth):F3}");
                     foreach (var m in masks) m.Dispose();
                     masks = Propagate(seq, propagator, keyframes, effort);
                 }

@@ -19,7 +19,7 @@ var cache = Path.Combine(Path.GetTempPath(), "roto-bench-davis");
 Directory.CreateDirectory(cache);
 // The served engines as the server builds them: the SAM engine when the models folder holds its networks
 // (ROTO_BENCH_ENGINE=classical for the classical ones); ROTO_BENCH_EFFORT=full scores a task's full-quality track
-// instead of the preview's; anchor.Name=Value arguments override SamTrackOptions, width=N the tracker's working width,
+// instead of the preview's; anchor.Name=Value arguments override SamTrackOptions, sam.Name=Value SamSegmenterOptions, width=N the tracker's working width,
 // blendback=N how many streamed frames a correction reaches backward (FlowColourPropagator.BlendBack), square=1 the
 // encoder on SAM's padded square (Roto:Models:FitEncoderInput=false).
 // ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching), with the SAM engine's corrections when it is served;
@@ -29,13 +29,8 @@ args = [.. args.Where(a => !a.Contains('='))];
 var classical = Environment.GetEnvironmentVariable("ROTO_BENCH_ENGINE") == "classical";
 var effort = Environment.GetEnvironmentVariable("ROTO_BENCH_EFFORT") == "full" ? TrackingEffort.Full : TrackingEffort.Preview;
 using var models = classical ? null : SamModels.Load(SamModelFiles.In(ModelsDir.Resolve(null)), fitEncoderInput: !settings.Contains("square=1"));
-var anchorOptions = new SamTrackOptions();
-foreach (var setting in settings.Where(s => s.StartsWith("anchor.")))
-{
-    var (name, value) = (setting["anchor.".Length..setting.IndexOf('=')], setting[(setting.IndexOf('=') + 1)..]);
-    var property = typeof(SamTrackOptions).GetProperty(name) ?? throw new ArgumentException($"no option {name}");
-    property.SetValue(anchorOptions, Convert.ChangeType(value, property.PropertyType, CultureInfo.InvariantCulture));
-}
+var anchorOptions = Override(new SamTrackOptions(), "anchor.");
+var samOptions = Override(new SamSegmenterOptions(), "sam.");
 var anchor = models == null ? null : new SamTrackAnchor(models, anchorOptions);
 anchor?.Load();
 var width = settings.FirstOrDefault(s => s.StartsWith("width=")) is { } w ? int.Parse(w["width=".Length..]) : (anchor != null ? SamTrackAnchor.WorkingWidth : 320);
@@ -43,7 +38,7 @@ var blendBack = settings.FirstOrDefault(s => s.StartsWith("blendback=")) is { } 
 IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1"
     ? new FlowColourPropagator { Features = Roto.Vision.Features.FrameFeatures.ForTracking(), Anchor = anchor }
     : new FlowColourPropagator { Anchor = anchor, WorkingWidth = width, BlendBack = blendBack, TaskFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking() };
-IClickSegmenter segmenter = models != null ? new SamClickSegmenter(models) : new FeatureGraphSegmenter();
+IClickSegmenter segmenter = models != null ? new SamClickSegmenter(models, samOptions) : new FeatureGraphSegmenter();
 if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder pass {anchor.SecondsPerEncode:F2} s; effort {effort}; working width {width}; blend back {blendBack}");
 
 if (mode == "server")
@@ -73,6 +68,18 @@ foreach (var m in mode == "all" ? ["mask", "click1", "clicks3"] : mode == "timin
     var mj = rows.Average(r => r.J);
     var mf = rows.Average(r => r.F);
     Console.WriteLine($"| **mean** | | | **{mj:F3}** | **{mf:F3}** | **{(mj + mf) / 2:F3}** | |");
+}
+
+// Name=Value arguments with the prefix set the options' properties (records' init-only setters are settable by reflection).
+T Override<T>(T options, string prefix) where T : class
+{
+    foreach (var setting in settings.Where(s => s.StartsWith(prefix)))
+    {
+        var (name, value) = (setting[prefix.Length..setting.IndexOf('=')], setting[(setting.IndexOf('=') + 1)..]);
+        var property = typeof(T).GetProperty(name) ?? throw new ArgumentException($"no option {name}");
+        property.SetValue(options, Convert.ChangeType(value, property.PropertyType, CultureInfo.InvariantCulture));
+    }
+    return options;
 }
 
 static string FindUp(string relative)

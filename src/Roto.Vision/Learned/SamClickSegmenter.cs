@@ -106,7 +106,11 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
     /// <summary>
     /// The first include click on a prior: the prior mended near the click, or, where the click's own mask keeps what
     /// the prior had (most of its pixels, at most twice its area), that mask: the track held a part of the element and
-    /// the click shows the whole of it.
+    /// the click shows the whole of it. Where the click's own mask lies wholly apart from the prior (no shared pixel,
+    /// their boxes apart) and is no smaller, the track had lost the element on this frame and the click shows where
+    /// it went: its own mask, without the prior, which would otherwise be carried on as part of the element. A
+    /// smaller mask of the click's own may be a part of the element, and the decoder prompted with the track's mask
+    /// draws more of it.
     /// </summary>
     private Step FirstOnPrior(FrameState state, List<Click> prefix, Step prior)
     {
@@ -120,7 +124,17 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
             priorArea++;
             if (alone.Mask[i] != 0) kept++;
         }
+        if (_options.LostPriorDropped && kept == 0 && aloneArea >= priorArea && Apart(state, prior.Mask, alone.Mask)) return alone;
         return kept >= _options.PriorKept * priorArea && aloneArea <= _options.PriorGrowth * priorArea ? alone : mended;
+    }
+
+    /// <summary>Whether the two masks' bounding boxes do not meet.</summary>
+    private static bool Apart(FrameState state, byte[] a, byte[] b)
+    {
+        using var first = ToMat(a, state.WorkSize);
+        using var second = ToMat(b, state.WorkSize);
+        var shared = Cv2.BoundingRect(first) & Cv2.BoundingRect(second);
+        return shared.Width == 0 || shared.Height == 0;
     }
 
     /// <summary>The prior as the step the first click refines: its mask at working size and its logits as SAM's mask prompt.</summary>

@@ -64,6 +64,12 @@ public sealed record SamSegmenterOptions
     /// <summary>On a prior: how many times the prior's area the first click's own mask may cover and still replace it.</summary>
     public double PriorGrowth { get; init; } = 2;
 
+    /// <summary>
+    /// On a prior: whether a first include click whose own mask lies wholly apart from the prior, and is no smaller,
+    /// replaces it (the track had lost the element there) instead of mending it.
+    /// </summary>
+    public bool LostPriorDropped { get; init; } = true;
+
     /// <summary>The longest side at which masks are decoded; larger frames are decoded smaller and scaled up.</summary>
     public int DecodeSide { get; init; } = 1024;
 
@@ -84,5 +90,5 @@ public sealed record SamSegmenterOptions
     public double EdgeEps { get; init; } = 100;
 
     public override string ToString() =>
-        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, still share {StillShare} (gain {CutShareGain}), min cue region {MinCueRegion}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}, edge radius {EdgeRadius} (eps {EdgeEps})";
+        $"correction box {CorrectionBox} (padding {CorrectionBoxPadding}), iou {PredictedIouWeight}, stability {StabilityWeight}, saliency {SaliencyWeight}, salient candidate {SalientCandidate}, all masks {AllMasks}, motion {MotionWeight}, still share {StillShare} (gain {CutShareGain}), min cue region {MinCueRegion}, corrections {Corrections} (far change {FarChange}), reach {Reach}, gap reach {GapReach}, prior kept {PriorKept}, prior growth {PriorGrowth}, lost prior dropped {LostPriorDropped}, edge radius {EdgeRadius} (eps {EdgeEps})";
 }

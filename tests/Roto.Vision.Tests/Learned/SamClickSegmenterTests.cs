@@ -188,6 +188,31 @@ public sealed class SamClickSegmenterTests(LearnedModelsFixture fixture) : IClas
         Assert.True(Iou(mended, truth) >= Iou(alone, truth) - 0.02, $"with the prior {Iou(mended, truth):0.000}, from the click alone {Iou(alone, truth):0.000}");
     }
 
+    [Theory]
+    [InlineData("blackswan")]
+    [InlineData("car-shadow")]
+    public void A_click_where_the_track_lost_the_element_selects_it_without_what_the_track_held(string sequence)
+    {
+        using var frame = Frame(sequence);
+        using var truth = Truth(sequence);
+        // The track drifted onto the background: the prior is a patch of the frame's far corner, apart from the element.
+        var box = Cv2.BoundingRect(truth);
+        var corner = box.X + box.Width / 2 < frame.Width / 2 ? new Rect(frame.Width - 90, 10, 80, 60) : new Rect(10, 10, 80, 60);
+        Assert.Equal(0, (corner & box).Width * (corner & box).Height);
+        using var prior = new Mat(frame.Size(), MatType.CV_8UC1, Scalar.All(0));
+        prior[corner].SetTo(Scalar.All(255));
+        var click = Interior(truth);
+
+        using var corrected = _segmenter.Segment(new SegmentRequest(frame, [click], $"test/lost/{sequence}", prior));
+        using var alone = _segmenter.Segment(new SegmentRequest(frame, [click], $"test/lost/{sequence}"));
+
+        using var kept = new Mat();
+        Cv2.BitwiseAnd(corrected, prior, kept);
+        Assert.True(Cv2.CountNonZero(kept) == 0, $"{Cv2.CountNonZero(kept)} pixels of the lost track were kept as the element");
+        Assert.True(Iou(corrected, truth) >= 0.7, $"IoU with the ground truth {Iou(corrected, truth):0.000}");
+        Assert.True(Iou(corrected, truth) >= Iou(alone, truth) - 0.02, $"corrected {Iou(corrected, truth):0.000}, from the click alone {Iou(alone, truth):0.000}");
+    }
+
     [Fact]
     public void An_exclude_click_alone_takes_a_leak_out_of_a_tracked_mask()
     {
