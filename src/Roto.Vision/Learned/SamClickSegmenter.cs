@@ -114,7 +114,6 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
     /// </summary>
     private Step FirstOnPrior(FrameState state, List<Click> prefix, Step prior)
     {
-        var mended = Next(state, prefix, prior, fromPrior: true);
         var alone = Next(state, prefix, null, fromPrior: false);
         int priorArea = 0, kept = 0, aloneArea = 0;
         for (var i = 0; i < prior.Mask.Length; i++)
@@ -124,15 +123,17 @@ public sealed class SamClickSegmenter(SamModels models, SamSegmenterOptions? opt
             priorArea++;
             if (alone.Mask[i] != 0) kept++;
         }
-        if (_options.LostPriorDropped && kept == 0 && aloneArea >= priorArea && Apart(state, prior.Mask, alone.Mask)) return alone;
-        return kept >= _options.PriorKept * priorArea && aloneArea <= _options.PriorGrowth * priorArea ? alone : mended;
+        if (_options.LostPriorDropped && kept == 0 && aloneArea >= priorArea && Apart(state.WorkSize, prior.Mask, alone.Mask)) return alone;
+        if (kept >= _options.PriorKept * priorArea && aloneArea <= _options.PriorGrowth * priorArea) return alone;
+        // The mended mask costs a decoder pass of its own, spent only when it is the answer.
+        return Next(state, prefix, prior, fromPrior: true);
     }
 
     /// <summary>Whether the two masks' bounding boxes do not meet.</summary>
-    private static bool Apart(FrameState state, byte[] a, byte[] b)
+    private static bool Apart(Size size, byte[] a, byte[] b)
     {
-        using var first = ToMat(a, state.WorkSize);
-        using var second = ToMat(b, state.WorkSize);
+        using var first = ToMat(a, size);
+        using var second = ToMat(b, size);
         var shared = Cv2.BoundingRect(first) & Cv2.BoundingRect(second);
         return shared.Width == 0 || shared.Height == 0;
     }
