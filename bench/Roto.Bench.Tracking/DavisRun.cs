@@ -64,9 +64,17 @@ internal static class DavisRun
 
     private static Mat Segment(DavisSequence seq, int frame, List<Click> clicks, IClickSegmenter segmenter, Mat? prior = null)
     {
-        using var image = Cv2.ImRead(Path.Combine(TestData.Davis(seq.Name), "frames", $"{frame:D5}.jpg"));
-        return segmenter.Segment(new SegmentRequest(image, clicks, null, prior));
+        using var image = FrameImage(seq, frame);
+        // As the server gives every click (SessionService.LaterIndex): the frame the segmenter's motion cue compares
+        // with, that many frames on, or as many back where the clip ends first.
+        var offset = segmenter.LaterFrames;
+        var laterIndex = frame + offset < seq.FrameCount ? frame + offset : Math.Max(0, frame - offset);
+        using var later = offset > 0 && laterIndex != frame ? FrameImage(seq, laterIndex) : null;
+        return segmenter.Segment(new SegmentRequest(image, clicks, null, prior, later));
     }
+
+    private static Mat FrameImage(DavisSequence seq, int frame) =>
+        Cv2.ImRead(Path.Combine(TestData.Davis(seq.Name), "frames", $"{frame:D5}.jpg"));
 
     private static List<Mat> Propagate(DavisSequence seq, IMaskPropagator propagator, List<Keyframe> keyframes, TrackingEffort effort)
     {

@@ -22,7 +22,8 @@ Directory.CreateDirectory(cache);
 // instead of the preview's; anchor.Name=Value arguments override SamTrackOptions, sam.Name=Value SamSegmenterOptions, width=N the tracker's working width,
 // blendback=N how many streamed frames a correction reaches backward (FlowColourPropagator.BlendBack), square=1 the
 // encoder on SAM's padded square (Roto:Models:FitEncoderInput=false).
-// ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching), with the SAM engine's corrections when it is served;
+// ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching), with the SAM engine's corrections when it is served
+// (features.Name=Value overrides its FrameFeatures, e.g. features.MaxPixels=230400);
 // a task's track (ROTO_BENCH_EFFORT=full) is matched as the server's is (Roto:Tracking:TaskMatchingMaxFrames, 150 frames).
 var settings = args.Where(a => a.Contains('=')).ToList();
 args = [.. args.Where(a => !a.Contains('='))];
@@ -36,7 +37,7 @@ anchor?.Load();
 var width = settings.FirstOrDefault(s => s.StartsWith("width=")) is { } w ? int.Parse(w["width=".Length..]) : (anchor != null ? SamTrackAnchor.WorkingWidth : 320);
 var blendBack = settings.FirstOrDefault(s => s.StartsWith("blendback=")) is { } b ? int.Parse(b["blendback=".Length..]) : new FlowColourPropagator().BlendBack;
 IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1"
-    ? new FlowColourPropagator { Features = Roto.Vision.Features.FrameFeatures.ForTracking(), Anchor = anchor }
+    ? new FlowColourPropagator { Features = Override(Roto.Vision.Features.FrameFeatures.ForTracking(), "features."), Anchor = anchor }
     : new FlowColourPropagator { Anchor = anchor, WorkingWidth = width, BlendBack = blendBack, TaskFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking() };
 IClickSegmenter segmenter = models != null ? new SamClickSegmenter(models, samOptions) : new FeatureGraphSegmenter();
 if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder pass {anchor.SecondsPerEncode:F2} s; effort {effort}; working width {width}; blend back {blendBack}");
