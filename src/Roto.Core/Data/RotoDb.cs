@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace Roto.Core.Data;
 
@@ -21,6 +23,15 @@ public abstract class RotoDb(DbContextOptions options) : DbContext(options)
 
     /// <summary>PostgreSQL: row locks with SKIP LOCKED and advisory locks; SQLite: one writer at a time.</summary>
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+
+    /// <summary>
+    /// EF Core logs every failed command and save as an error, stack trace and all, before the exception reaches Roto.
+    /// Roto handles some of them (a writer that lost a race reads again and retries, <see cref="DbErrors.IsConflict"/>)
+    /// and logs every one it does not handle itself (the request's error handler, the workers), so EF Core's own
+    /// entries are debug detail: at error level each handled race alarmed an operator twice.
+    /// </summary>
+    protected override void OnConfiguring(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug)));
 
     protected override void OnModelCreating(ModelBuilder b)
     {
