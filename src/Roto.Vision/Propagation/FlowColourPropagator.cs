@@ -209,10 +209,18 @@ public sealed class FlowColourPropagator : IMaskPropagator
             if (i != own && grid(keys[i].FrameIndex) is { } g) tracker.AddReference(g, masks[i]);
     }
 
-    /// <summary>Between two marked frames: both directions, blended with weights that fall with distance from their start.</summary>
+    /// <summary>
+    /// Between two marked frames: both directions, blended with weights that fall with distance from their start. A
+    /// direction that has lost the element has nothing to say about where it is, so where only one direction still
+    /// holds it, that one is taken alone: otherwise a poor mark (a one-click correction of a small, far element) that
+    /// its own direction soon loses erases the other direction's good track over half the gap (davis16-dev bmx-trees,
+    /// a task's `clicks3`: frames 35–68 emptied). Lost means smaller than <see cref="LostShare"/> of the smaller
+    /// marked mask: an element may shrink between its marks (moving away), but not below what either end shows.
+    /// </summary>
     private static void TrackGap(List<Mat> frames, Func<int, FeatureGrid?> grid, FrameFeatures? recovery, IAnchorRun? anchor, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
     {
         if (to - from < 2) return;
+        var lostBelow = LostShare * Math.Min(Area(fromMask), Area(toMask));
         var backward = new Dictionary<int, Mat>();
         try
         {
@@ -233,7 +241,9 @@ public sealed class FlowColourPropagator : IMaskPropagator
             {
                 ct.ThrowIfCancellationRequested();
                 forward.Step(frames[t], grid(t), t);
-                var w = (double)(t - from) / (to - from);
+                var forwardLost = Area(forward.Probability) < lostBelow;
+                var backwardLost = Area(backward[t]) < lostBelow;
+                var w = forwardLost == backwardLost ? (double)(t - from) / (to - from) : backwardLost ? 0 : 1;
                 Cv2.AddWeighted(forward.Probability, 1 - w, backward[t], w, 0, blend);
                 track.Store(t, blend);
             }
@@ -242,6 +252,16 @@ public sealed class FlowColourPropagator : IMaskPropagator
         {
             foreach (var m in backward.Values) m.Dispose();
         }
+    }
+
+    /// <summary>A direction of a gap has lost the element below this share of the smaller of the gap's marked masks.</summary>
+    private const double LostShare = 0.3;
+
+    /// <summary>Pixels where the element is more likely than not.</summary>
+    private static int Area(Mat probability)
+    {
+        using var binary = DirectionalTracker.Binary(probability);
+        return Cv2.CountNonZero(binary);
     }
 
     /// <summary>Frames decoded and tracked ahead of the caller: bounds memory while the caller renders the previous ones.</summary>

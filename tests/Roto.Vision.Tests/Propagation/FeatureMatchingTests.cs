@@ -65,6 +65,36 @@ public class FeatureMatchingTests(DavisClipFixture clip) : IClassFixture<DavisCl
         Assert.True(j[^1] >= 0.65, $"last frame J {j[^1]:F3}: the car is still followed at the end");
     }
 
+    /// <summary>
+    /// A poor second mark (a small patch of the facade, as a one-click correction of a far, small element can be) is
+    /// soon lost by its own direction: the frames between the marks keep the car that the first mark's direction
+    /// follows, instead of taking the lost direction's nothing from the gap's midpoint on.
+    /// </summary>
+    [Fact]
+    public void A_direction_that_loses_a_poor_mark_leaves_the_gap_to_the_other_one()
+    {
+        var last = DavisClipFixture.Frames - 1;
+        using var truth0 = clip.Truth(0);
+        using var patch = new Mat(truth0.Size(), MatType.CV_8UC1, Scalar.All(0));
+        Cv2.Rectangle(patch, new Rect(100, 60, 12, 12), Scalar.All(255), -1);
+        var propagator = new FlowColourPropagator { Features = FrameFeatures.ForTracking() };
+        var j = new List<double>();
+        var areas = new List<int>();
+        propagator.Propagate(clip.Video, [new Keyframe(0, 1, truth0), new Keyframe(last, 1, patch)], (i, _, masks) =>
+        {
+            using var truth = clip.Truth(i);
+            j.Add(DavisMetrics.Jaccard(masks[1], truth));
+            areas.Add(Cv2.CountNonZero(masks[1]));
+        }, null, CancellationToken.None);
+        Assert.Equal(DavisClipFixture.Frames, j.Count);
+        // The marked frames are as marked.
+        Assert.True(j[0] > 0.97);
+        Assert.Equal(144, areas[last]);
+        // The second half of the gap, where the poor mark's direction would have outweighed the other.
+        var secondHalf = Enumerable.Range(last / 2 + 1, last - last / 2 - 1).Select(t => j[t]).ToList();
+        Assert.True(secondHalf.Min() >= 0.6, $"J on frames {last / 2 + 1}–{last - 1}: {string.Join(", ", secondHalf.Select(v => v.ToString("F2")))}");
+    }
+
     /// <summary>Whether most of each grid cell is on the element.</summary>
     private static bool[] CellLabels(Mat mask, FeatureGrid grid)
     {
