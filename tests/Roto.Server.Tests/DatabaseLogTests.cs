@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Roto.Core.Data;
@@ -13,21 +14,30 @@ public sealed class DatabaseLogTests
     {
         var logs = new CapturedLogs();
         using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var dir = TestData.TempDir("roto-dblog");
         var options = new DbContextOptionsBuilder<SqliteRotoDb>()
-            .UseSqlite(RotoDb.SqliteConnectionString(TestData.TempDir("roto-dblog")))
+            .UseSqlite(RotoDb.SqliteConnectionString(dir))
             .UseLoggerFactory(factory)
             .Options;
-        await using (var db = new SqliteRotoDb(options))
+        try
         {
-            await db.Database.MigrateAsync();
-            db.FrameMasks.Add(new FrameMaskRecord { SessionId = "s1", FrameIndex = 3, ObjectId = 1, Counts = "4" });
-            await db.SaveChangesAsync();
+            await using (var db = new SqliteRotoDb(options))
+            {
+                await db.Database.MigrateAsync();
+                db.FrameMasks.Add(new FrameMaskRecord { SessionId = "s1", FrameIndex = 3, ObjectId = 1, Counts = "4" });
+                await db.SaveChangesAsync();
+            }
+            await using (var db = new SqliteRotoDb(options))
+            {
+                db.FrameMasks.Add(new FrameMaskRecord { SessionId = "s1", FrameIndex = 3, ObjectId = 1, Counts = "5" });
+                var failure = await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+                Assert.True(DbErrors.IsConflict(failure));
+            }
         }
-        await using (var db = new SqliteRotoDb(options))
+        finally
         {
-            db.FrameMasks.Add(new FrameMaskRecord { SessionId = "s1", FrameIndex = 3, ObjectId = 1, Counts = "5" });
-            var failure = await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
-            Assert.True(DbErrors.IsConflict(failure));
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, true);
         }
 
         var ef = logs.Entries.Where(e => e.Category.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal)).ToList();
