@@ -54,7 +54,7 @@ internal static class DavisRun
         }
     }
 
-    private static Click FirstClick(string sequence)
+    internal static Click FirstClick(string sequence)
     {
         var row = File.ReadAllLines(Path.Combine(TestData.Dir, "davis16-dev", "clicks_frame0.csv")).Skip(1)
             .Select(l => l.Split(',')).Single(f => f[0] == sequence);
@@ -88,7 +88,7 @@ internal static class DavisRun
         return masks;
     }
 
-    private static Result Score(DavisSequence seq, List<Mat> masks, int clicks)
+    internal static Result Score(DavisSequence seq, List<Mat> masks, int clicks)
     {
         var j = new List<double>();
         var f = new List<double>();
@@ -118,9 +118,11 @@ internal static class DavisRun
     }
 
     /// <summary>The scored frame with the lowest J&amp;F that is not marked yet, or −1.</summary>
-    private static int WorstUnmarkedFrame(Result scored, List<Keyframe> keyframes)
+    private static int WorstUnmarkedFrame(Result scored, List<Keyframe> keyframes) =>
+        WorstUnmarkedFrame(scored, keyframes.Select(k => k.FrameIndex).ToHashSet());
+
+    internal static int WorstUnmarkedFrame(Result scored, IReadOnlySet<int> marked)
     {
-        var marked = keyframes.Select(k => k.FrameIndex).ToHashSet();
         var best = -1;
         var worst = double.MaxValue;
         for (var i = 0; i < scored.J.Count; i++)
@@ -133,7 +135,7 @@ internal static class DavisRun
     }
 
     /// <summary>A positive click at the interior point farthest from the edge of the largest missed region (ground truth not covered).</summary>
-    private static Click? CorrectionClick(Mat prediction, Mat truth)
+    internal static Click? CorrectionClick(Mat prediction, Mat truth)
     {
         using var missed = new Mat();
         using var notPredicted = new Mat();

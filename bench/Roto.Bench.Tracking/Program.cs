@@ -10,7 +10,7 @@ using Roto.Vision.Learned;
 using Roto.Vision.Propagation;
 using Roto.Vision.Segmentation;
 
-// Usage: Roto.Bench.Tracking [mask|click1|clicks3|timing|all] [sequence ...] | server [Roto.Server.dll]
+// Usage: Roto.Bench.Tracking [mask|click1|clicks3|timing|all] [sequence ...] | server [Roto.Server.dll] | api [sequence ...]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.Length > 0 ? args[0] : "mask";
@@ -47,6 +47,14 @@ if (mode == "server")
     // bench … server [path/to/Roto.Server.dll] : the Release build of the server, found from the repository root by default.
     var dll = args.Length > 1 ? args[1] : FindUp("src/Roto.Server/bin/Release/net10.0/Roto.Server.dll");
     ServerRun.Run(dll, int.TryParse(Environment.GetEnvironmentVariable("ROTO_BENCH_REPEATS"), out var n) ? n : 3);
+    return;
+}
+if (mode == "api")
+{
+    // bench … api [sequence ...] [server.Roto:Key=Value ...] : click1 and clicks3 through the HTTP API of the Release
+    // server, every call timed; server.X=V arguments go to the server as --X=V.
+    var serverArgs = settings.Where(s => s.StartsWith("server.")).Select(s => "--" + s["server.".Length..]);
+    ApiDavisRun.Run(Environment.GetEnvironmentVariable("ROTO_BENCH_SERVER") ?? FindUp("src/Roto.Server/bin/Release/net10.0/Roto.Server.dll"), cache, only, serverArgs);
     return;
 }
 if (mode is "timing" or "all") Timing.Run(propagator);

@@ -17,42 +17,64 @@ internal static class ServerRun
 
     public static void Run(string serverDll, int repeats)
     {
-        var data = TestData.TempDir("roto-bench-server");
-        var port = 18500 + Random.Shared.Next(400);
-        var baseUrl = $"http://127.0.0.1:{port}";
-        using var server = Process.Start(new ProcessStartInfo("dotnet")
+        using var server = new ServerProcess(serverDll, []);
+        Console.WriteLine($"\n## preview-selection through the API (server pid {server.Pid}, load {Load()})\n");
+        Console.WriteLine($"health: {server.Http.GetStringAsync("/health").GetAwaiter().GetResult()}\n");
+        PreviewDog(server.Http, server.Memory, repeats);
+        PreviewBig(server.Http, server.Memory);
+    }
+
+    /// <summary>
+    /// A Roto server (Release build) as a child process with its own data folder, started as ./run.sh starts it;
+    /// extra arguments are configuration overrides (--Roto:Key=Value).
+    /// </summary>
+    internal sealed class ServerProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly string _data = TestData.TempDir("roto-bench-server");
+
+        public HttpClient Http { get; }
+        public RssSampler Memory { get; }
+        public int Pid => _process.Id;
+
+        public ServerProcess(string serverDll, IEnumerable<string> extraArgs)
         {
-            ArgumentList =
+            var port = 18500 + Random.Shared.Next(400);
+            var baseUrl = $"http://127.0.0.1:{port}";
+            var start = new ProcessStartInfo("dotnet")
             {
-                serverDll, "--contentRoot", Path.GetDirectoryName(Path.GetFullPath(serverDll))!, "--urls", baseUrl,
-                $"--Roto:DataDir={data}", $"--Roto:ApiKeys:0={Key}", "--Roto:Limits:Profile=relaxed",
-                "--Logging:LogLevel:Default=Warning",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            // As ./run.sh starts it: the memory measured is the memory a user's server takes.
-            Environment = { ["MALLOC_ARENA_MAX"] = "2" },
-        })!;
-        server.OutputDataReceived += (_, _) => { };
-        server.ErrorDataReceived += (_, _) => { };
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-        using var memory = new RssSampler(server.Id);
-        using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromMinutes(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
-        try
-        {
-            WaitUntilUp(http);
-            Console.WriteLine($"\n## preview-selection through the API (server pid {server.Id}, load {Load()})\n");
-            Console.WriteLine($"health: {http.GetStringAsync("/health").GetAwaiter().GetResult()}\n");
-            PreviewDog(http, memory, repeats);
-            PreviewBig(http, memory);
+                ArgumentList =
+                {
+                    serverDll, "--contentRoot", Path.GetDirectoryName(Path.GetFullPath(serverDll))!, "--urls", baseUrl,
+                    $"--Roto:DataDir={_data}", $"--Roto:ApiKeys:0={Key}", "--Roto:Limits:Profile=relaxed",
+                    "--Logging:LogLevel:Default=Warning",
+                },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                // As ./run.sh starts it: the memory measured is the memory a user's server takes.
+                Environment = { ["MALLOC_ARENA_MAX"] = "2" },
+            };
+            foreach (var a in extraArgs) start.ArgumentList.Add(a);
+            _process = Process.Start(start)!;
+            _process.OutputDataReceived += (_, _) => { };
+            _process.ErrorDataReceived += (_, _) => { };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+            Memory = new RssSampler(_process.Id);
+            Http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromMinutes(10) };
+            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+            WaitUntilUp(Http);
+            WaitUntilWarm(Http);
         }
-        finally
+
+        public void Dispose()
         {
-            if (!server.HasExited) server.Kill();
-            server.WaitForExit();
-            Directory.Delete(data, true);
+            Http.Dispose();
+            Memory.Dispose();
+            if (!_process.HasExited) _process.Kill();
+            _process.WaitForExit();
+            _process.Dispose();
+            Directory.Delete(_data, true);
         }
     }
 
@@ -118,7 +140,7 @@ internal static class ServerRun
         }
     }
 
-    private static string OpenSession(HttpClient http, string clip)
+    internal static string OpenSession(HttpClient http, string clip)
     {
         using var form = new MultipartFormDataContent();
         using var file = new StreamContent(File.OpenRead(clip));
@@ -129,7 +151,7 @@ internal static class ServerRun
         return Call(http, "init-selection", new { video_url = url }).GetProperty("session_id").GetString()!;
     }
 
-    private static JsonElement Call(HttpClient http, string route, object body)
+    internal static JsonElement Call(HttpClient http, string route, object body)
     {
         using var content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
         using var response = http.PostAsync($"/v1/videos/multi-elements/{route}", content).GetAwaiter().GetResult();
@@ -198,13 +220,30 @@ internal static class ServerRun
         }
     }
 
-    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    /// <summary>
+    /// Waits until the server has loaded its networks (/health's warmed names the tracker, the last): a server in use
+    /// has long done so, and its start would otherwise share the cores with the first timings (and with the encoder
+    /// pass it times at load to plan previews by).
+    /// </summary>
+    private static void WaitUntilWarm(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var doc = JsonDocument.Parse(http.GetStringAsync("/health").GetAwaiter().GetResult());
+            if (doc.RootElement.GetProperty("warmed").EnumerateArray().Any(e => e.GetString() == "tracker")) return;
+            Thread.Sleep(250);
+        }
+        throw new TimeoutException("the server did not load its networks within 2 minutes");
+    }
+
+    internal static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     /// <summary>
     /// Samples a process's VmRSS every 20 ms and keeps the largest value since the last reset; also the largest sum of
     /// it and its child processes (the ffmpeg decoders and encoders it runs).
     /// </summary>
-    private sealed class RssSampler : IDisposable
+    internal sealed class RssSampler : IDisposable
     {
         private readonly int _pid;
         private readonly Timer _timer;

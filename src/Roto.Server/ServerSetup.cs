@@ -2,6 +2,7 @@ using Roto.Core.Engines;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Roto.Core;
+using Roto.Core.Sessions;
 using Roto.Server.Apis;
 using Roto.Server.Auth;
 using Roto.Server.Wire;
@@ -69,8 +70,10 @@ public static class ServerSetup
         app.MapFilesApi();
         // Readiness says which role this process plays and which engines answer: the learned ones, or the classical
         // fallback and why.
-        app.MapGet("/health", (EngineCatalog engines, IOptions<RotoOptions> o) =>
-                Results.Json(new { status = "ok", role = o.Value.Role.ToLowerInvariant(), engines = engines.Report }, WireJson.Options))
+        // warmed: the engines whose networks are loaded so far (loaded in the background after start); until both are,
+        // the first click or preview waits for them, and a benchmark's timings would include loading.
+        app.MapGet("/health", (EngineCatalog engines, FirstFrameWarmer warmer, IOptions<RotoOptions> o) =>
+                Results.Json(new { status = "ok", role = o.Value.Role.ToLowerInvariant(), engines = engines.Report, warmed = warmer.LoadedEngines }, WireJson.Options))
             .WithTags("Operations");
         app.MapOpenApi();
         // Scalar's own toolbar (Deploy, Generate SDK, shown on localhost) and its AI chat advertise Scalar's hosted services,

@@ -35,6 +35,19 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     }
 
     [Fact]
+    public void A_preview_with_time_to_spare_corrects_every_second_frame_not_every_frame()
+    {
+        // A budget for hundreds of passes on a 60-frame clip: corrections on consecutive frames drift (SamTrackOptions.MinPreviewInterval).
+        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.01, PreviewBudgetSeconds = 8 });
+        anchor.Load();
+        using var preview = anchor.Begin(60, new Size(640, 360), TrackingEffort.Preview);
+
+        var corrected = Enumerable.Range(0, 60).Where(preview.Anchors).ToArray();
+        Assert.Equal(30, corrected.Length);
+        Assert.All(corrected.Zip(corrected.Skip(1)), pair => Assert.Equal(2, pair.Second - pair.First));
+    }
+
+    [Fact]
     public void A_preview_of_a_taller_frame_plans_fewer_corrections_as_its_encoder_input_is_larger()
     {
         // The pass's time is that of a 16:9 frame (a correction's input is 1024×576); a 4:3 frame's is 1024×768.
