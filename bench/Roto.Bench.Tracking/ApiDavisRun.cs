@@ -52,9 +52,17 @@ internal static class ApiDavisRun
                 using var truth = seq.GroundTruth(frame);
                 if (DavisRun.CorrectionClick(masks[frame], truth) is not { } point) break;
                 marked.Add(frame);
+                if (Environment.GetEnvironmentVariable("ROTO_BENCH_VERBOSE") == "1")
+                    Console.Error.WriteLine($"{name}: correction on frame {frame} at {point.X * truth.Width:F0},{point.Y * truth.Height:F0}: the preview's mask there IoU {Roto.Baselines.DavisMetrics.Jaccard(masks[frame], truth):F3}");
                 sw.Restart();
-                ServerRun.Call(http, "add-selection", new { session_id = session, frame_index = frame, points = new[] { new { x = point.X, y = point.Y } } });
+                var added = ServerRun.Call(http, "add-selection", new { session_id = session, frame_index = frame, points = new[] { new { x = point.X, y = point.Y } } });
                 adds.Add(sw.Elapsed.TotalSeconds);
+                if (Environment.GetEnvironmentVariable("ROTO_BENCH_VERBOSE") == "1")
+                {
+                    var counts = added.GetProperty("res").GetProperty("rle_mask_list")[0].GetProperty("rle_mask").GetProperty("counts").GetString()!;
+                    using var corrected = MaskMats.ToMat(CocoRle.Decode(truth.Height, truth.Width, counts));
+                    Console.Error.WriteLine($"{name}: corrected mask on frame {frame} IoU {Roto.Baselines.DavisMetrics.Jaccard(corrected, truth):F3}");
+                }
                 foreach (var m in masks) m.Dispose();
                 sw.Restart();
                 masks = PreviewMasks(http, session);
