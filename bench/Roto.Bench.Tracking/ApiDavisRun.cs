@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using OpenCvSharp;
 using Roto.Masks;
@@ -29,7 +28,7 @@ internal static class ApiDavisRun
         foreach (var name in DavisSequence.Names().Where(n => only.Count == 0 || only.Contains(n)))
         {
             var seq = DavisSequence.Open(name, cacheDir);
-            var url = Upload(http, seq.Video.Path);
+            var url = ServerRun.Upload(http, seq.Video.Path);
             var sw = Stopwatch.StartNew();
             var session = ServerRun.Call(http, "init-selection", new { video_url = url }).GetProperty("session_id").GetString()!;
             var init = sw.Elapsed.TotalSeconds;
@@ -79,17 +78,6 @@ internal static class ApiDavisRun
     }
 
     private static double Mean(DavisRun.Result r) => (r.J.Average() + r.F.Average()) / 2;
-
-    private static string Upload(HttpClient http, string path)
-    {
-        using var form = new MultipartFormDataContent();
-        using var file = new StreamContent(File.OpenRead(path));
-        file.Headers.ContentType = new MediaTypeHeaderValue("video/mp4");
-        form.Add(file, "file", Path.GetFileName(path));
-        using var response = http.PostAsync("/v1/uploads", form).GetAwaiter().GetResult();
-        using var doc = JsonDocument.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
-        return doc.RootElement.GetProperty("data").GetProperty("url").GetString()!;
-    }
 
     /// <summary>Calls preview-selection and reads every frame's mask (all elements together) from its tracking_output.</summary>
     private static List<Mat> PreviewMasks(HttpClient http, string session)

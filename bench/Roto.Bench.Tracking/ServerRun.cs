@@ -140,15 +140,18 @@ internal static class ServerRun
         }
     }
 
-    internal static string OpenSession(HttpClient http, string clip)
+    internal static string OpenSession(HttpClient http, string clip) =>
+        Call(http, "init-selection", new { video_url = Upload(http, clip) }).GetProperty("session_id").GetString()!;
+
+    /// <summary>Uploads a clip (POST /v1/uploads) and returns its URL for init-selection.</summary>
+    internal static string Upload(HttpClient http, string clip)
     {
         using var form = new MultipartFormDataContent();
         using var file = new StreamContent(File.OpenRead(clip));
         file.Headers.ContentType = new MediaTypeHeaderValue("video/mp4");
         form.Add(file, "file", Path.GetFileName(clip));
         using var upload = http.PostAsync("/v1/uploads", form).GetAwaiter().GetResult();
-        var url = Data(upload).GetProperty("url").GetString()!;
-        return Call(http, "init-selection", new { video_url = url }).GetProperty("session_id").GetString()!;
+        return Data(upload).GetProperty("url").GetString()!;
     }
 
     internal static JsonElement Call(HttpClient http, string route, object body)
