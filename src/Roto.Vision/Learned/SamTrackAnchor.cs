@@ -29,6 +29,14 @@ public sealed record SamTrackOptions
     /// </summary>
     public int MinPreviewInterval { get; init; } = 2;
 
+    /// <summary>
+    /// A preview stops correcting once its encoder passes have taken this many times its budget. The plan counts on
+    /// the pass timed at load; beside a task or another preview the passes cost more, and the planned count would
+    /// outlast the 30 s that clients wait (a 40-frame DAVIS clip took 32 s beside the test suite). On a machine as
+    /// quiet as at load the passes stay within the budget and the cap never acts.
+    /// </summary>
+    public double PreviewOverrun { get; init; } = 2;
+
     /// <summary>Seconds one encoder pass is taken to cost when planning a preview; 0 measures it at load (benchmarks fix it to compare runs on a busy machine).</summary>
     public double SecondsPerEncode { get; init; }
 
@@ -45,7 +53,7 @@ public sealed record SamTrackOptions
     public double BoxPadding { get; init; }
 
     public override string ToString() =>
-        $"preview budget {PreviewBudgetSeconds} s, full key frames {FullKeyframes}, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, max area change {MaxAreaChange}, seconds per encode {SecondsPerEncode}, box padding {BoxPadding}";
+        $"preview budget {PreviewBudgetSeconds} s (overrun {PreviewOverrun}), full key frames {FullKeyframes}, full interval {FullInterval}, mask prompt {MaskPrompt}, min agreement {MinAgreement}, max area change {MaxAreaChange}, seconds per encode {SecondsPerEncode}, box padding {BoxPadding}";
 }
 
 /// <summary>
@@ -115,7 +123,9 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             ? (_options.FullKeyframes, _options.FullInterval)
             : (_options.PreviewBudgetSeconds / SecondsPerEncodeAt(workingSize), _options.MinPreviewInterval);
         var interval = Math.Max(Math.Max(1, least), (int)Math.Ceiling(frameCount / Math.Max(1, keyframes)));
-        return new Run(models, _options, interval);
+        // A task's corrections are a count, the same on any worker; a preview's are also bounded in time.
+        var maxEncoderSeconds = effort == TrackingEffort.Full ? double.PositiveInfinity : _options.PreviewOverrun * _options.PreviewBudgetSeconds;
+        return new Run(models, _options, interval, maxEncoderSeconds);
     }
 
     /// <summary>The pass's time for frames of this shape: the encoder's time grows with its input's area.</summary>
@@ -126,13 +136,17 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
         return _secondsPerEncode * input.Width * input.Height / (measured.Width * measured.Height);
     }
 
-    private sealed class Run(SamModels models, SamTrackOptions options, int interval) : IAnchorRun
+    internal sealed class Run(SamModels models, SamTrackOptions options, int interval, double maxEncoderSeconds) : IAnchorRun
     {
         // Both directions of a gap and every element visit the same key frames: each is encoded once while it is
         // among the last few (about 4 MB each; the streamed frames are visited once, all elements in a row).
         private readonly LruCache<SamEmbedding> _embeddings = new(24);
 
         public int Interval => interval;
+
+        /// <summary>Encoder passes this run has made, and the seconds they took.</summary>
+        internal int Passes { get; private set; }
+        internal double EncoderSeconds { get; private set; }
 
         public bool Anchors(int frameIndex) => frameIndex % interval == 0;
 
@@ -151,8 +165,12 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
             var key = frameIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (!_embeddings.TryGet(key, out var embedding))
             {
+                if (EncoderSeconds >= maxEncoderSeconds) return null;
                 // The encoder sees the full frame when there is one: the tracker's working size is coarse for it.
+                var watch = Stopwatch.StartNew();
                 embedding = models.Encoder.Encode(fullFrame ?? frame, flush: true);
+                EncoderSeconds += watch.Elapsed.TotalSeconds;
+                Passes++;
                 _embeddings.Put(key, embedding);
             }
 

@@ -48,6 +48,35 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     }
 
     [Fact]
+    public async Task A_preview_stops_correcting_when_its_passes_overrun_the_budget_and_a_task_does_not()
+    {
+        // The plan takes a pass to cost 0.1 ms, so it corrects every second frame; a real pass costs far more
+        // than the 0.01 s that twice the budget allows, so the preview's first pass is its last.
+        var anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.0001, PreviewBudgetSeconds = 0.005, FullKeyframes = 1000, FullInterval = 2 });
+        anchor.Load();
+        using var frame = new Mat();
+        using (var decoded = await Roto.Media.FrameGrabber.ReadAsync(clip.Video, 0)) Cv2.Resize(decoded, frame, new Size(640, 360));
+        using var truth = clip.Truth(0);
+        using var probability = new Mat();
+        Cv2.Resize(truth, probability, frame.Size(), 0, 0, InterpolationFlags.Nearest);
+        probability.ConvertTo(probability, MatType.CV_32FC1, 1.0 / 255);
+
+        int Passes(TrackingEffort effort)
+        {
+            using var run = (SamTrackAnchor.Run)anchor.Begin(DavisClipFixture.Frames, frame.Size(), effort);
+            foreach (var t in new[] { 0, 2, 4, 6 })
+            {
+                Assert.True(run.Anchors(t));
+                run.Correct(t, frame, probability)?.Dispose();
+            }
+            return run.Passes;
+        }
+
+        Assert.Equal(1, Passes(TrackingEffort.Preview));
+        Assert.Equal(4, Passes(TrackingEffort.Full));
+    }
+
+    [Fact]
     public void A_preview_of_a_taller_frame_plans_fewer_corrections_as_its_encoder_input_is_larger()
     {
         // The pass's time is that of a 16:9 frame (a correction's input is 1024×576); a 4:3 frame's is 1024×768.
