@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using System.Text.Json;
 using OpenCvSharp;
+using Roto.Baselines;
+using Roto.Client;
 using Roto.Masks;
 using Roto.Vision;
 
@@ -15,29 +16,31 @@ namespace Roto.Bench.Tracking;
 /// </summary>
 internal static class ApiDavisRun
 {
-    public static void Run(string serverDll, string cacheDir, IReadOnlySet<string> only, IEnumerable<string> serverArgs)
+    public static async Task RunAsync(string serverDll, string cacheDir, IReadOnlySet<string> only, IEnumerable<string> serverArgs)
     {
         var args = serverArgs.ToList();
+        var verbose = Environment.GetEnvironmentVariable("ROTO_BENCH_VERBOSE") == "1";
         using var server = new ServerRun.ServerProcess(serverDll, args);
-        var http = server.Http;
+        // The project's own SDK, as a client application would call the server.
+        using var client = RotoClient.Create(new RotoClientOptions { BaseUrl = server.Http.BaseAddress!, ApiKey = ServerRun.Key });
         Console.WriteLine($"\n## click1 and clicks3 through the API (server pid {server.Pid}{(args.Count > 0 ? ", " + string.Join(' ', args) : "")}, load {ServerRun.Load()})\n");
-        Console.WriteLine($"health: {http.GetStringAsync("/health").GetAwaiter().GetResult()}\n");
+        Console.WriteLine($"health: {await server.Http.GetStringAsync("/health")}\n");
         Console.WriteLine("| sequence | frames | init s | add s | preview s | click1 J&F | correction adds s | correction previews s | clicks3 J&F |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         var rows = new List<(double Click1, double Clicks3, double Preview)>();
         foreach (var name in DavisSequence.Names().Where(n => only.Count == 0 || only.Contains(n)))
         {
             var seq = DavisSequence.Open(name, cacheDir);
-            var url = ServerRun.Upload(http, seq.Video.Path);
+            var url = (await client.UploadFileAsync(seq.Video.Path)).Url;
             var sw = Stopwatch.StartNew();
-            var session = ServerRun.Call(http, "init-selection", new { video_url = url }).GetProperty("session_id").GetString()!;
+            var session = (await client.InitSelectionAsync(url)).SessionId;
             var init = sw.Elapsed.TotalSeconds;
             var click = DavisRun.FirstClick(name);
             sw.Restart();
-            ServerRun.Call(http, "add-selection", new { session_id = session, frame_index = 0, points = new[] { new { x = click.X, y = click.Y } } });
+            await client.AddSelectionAsync(new SelectionRequest { SessionId = session, FrameIndex = 0, Points = [new SelectionPoint(click.X, click.Y)] });
             var add = sw.Elapsed.TotalSeconds;
             sw.Restart();
-            var masks = PreviewMasks(http, session);
+            var masks = await PreviewMasksAsync(client, session);
             var preview = sw.Elapsed.TotalSeconds;
             var click1 = DavisRun.Score(seq, masks, 1);
             var scored = click1;
@@ -51,22 +54,19 @@ internal static class ApiDavisRun
                 using var truth = seq.GroundTruth(frame);
                 if (DavisRun.CorrectionClick(masks[frame], truth) is not { } point) break;
                 marked.Add(frame);
-                if (Environment.GetEnvironmentVariable("ROTO_BENCH_VERBOSE") == "1")
-                    Console.Error.WriteLine($"{name}: correction on frame {frame} at {point.X * truth.Width:F0},{point.Y * truth.Height:F0}: the preview's mask there IoU {Roto.Baselines.DavisMetrics.Jaccard(masks[frame], truth):F3}");
                 sw.Restart();
-                var added = ServerRun.Call(http, "add-selection", new { session_id = session, frame_index = frame, points = new[] { new { x = point.X, y = point.Y } } });
+                var added = await client.AddSelectionAsync(new SelectionRequest { SessionId = session, FrameIndex = frame, Points = [new SelectionPoint(point.X, point.Y)] });
                 adds.Add(sw.Elapsed.TotalSeconds);
-                if (Environment.GetEnvironmentVariable("ROTO_BENCH_VERBOSE") == "1")
+                if (verbose)
                 {
-                    var counts = added.GetProperty("res").GetProperty("rle_mask_list")[0].GetProperty("rle_mask").GetProperty("counts").GetString()!;
-                    using var corrected = MaskMats.ToMat(CocoRle.Decode(truth.Height, truth.Width, counts));
-                    Console.Error.WriteLine($"{name}: corrected mask on frame {frame} IoU {Roto.Baselines.DavisMetrics.Jaccard(corrected, truth):F3}");
+                    using var corrected = Union(added.Res!.RleMaskList, truth.Height, truth.Width);
+                    Console.Error.WriteLine($"{name}: correction on frame {frame} at {point.X * truth.Width:F0},{point.Y * truth.Height:F0}: the preview's mask there IoU {DavisMetrics.Jaccard(masks[frame], truth):F3}, corrected {DavisMetrics.Jaccard(corrected, truth):F3}");
                 }
                 foreach (var m in masks) m.Dispose();
                 sw.Restart();
-                masks = PreviewMasks(http, session);
+                masks = await PreviewMasksAsync(client, session);
                 previews.Add(sw.Elapsed.TotalSeconds);
-                scored = DavisRun.Score(seq, masks, 1 + marked.Count - 1);
+                scored = DavisRun.Score(seq, masks, marked.Count);
             }
             foreach (var m in masks) m.Dispose();
             var (j1, j3) = (Mean(click1), Mean(scored));
@@ -80,24 +80,21 @@ internal static class ApiDavisRun
     private static double Mean(DavisRun.Result r) => (r.J.Average() + r.F.Average()) / 2;
 
     /// <summary>Calls preview-selection and reads every frame's mask (all elements together) from its tracking_output.</summary>
-    private static List<Mat> PreviewMasks(HttpClient http, string session)
+    private static async Task<List<Mat>> PreviewMasksAsync(RotoClient client, string session)
     {
-        var res = ServerRun.Call(http, "preview-selection", new { session_id = session }).GetProperty("res");
-        var json = http.GetStringAsync(res.GetProperty("tracking_output").GetString()!).GetAwaiter().GetResult();
-        using var doc = JsonDocument.Parse(json);
-        var root = doc.RootElement;
-        var (width, height) = (root.GetProperty("width").GetInt32(), root.GetProperty("height").GetInt32());
-        var masks = new List<Mat>();
-        foreach (var frame in root.GetProperty("frames").EnumerateArray())
+        var preview = await client.PreviewSelectionAsync(session);
+        var track = await client.GetTrackingOutputAsync(preview.Res!.TrackingOutput!);
+        return track.Frames.Select(f => Union(f.RleMaskList, track.Height, track.Width)).ToList();
+    }
+
+    private static Mat Union(IEnumerable<ObjectMask> objects, int height, int width)
+    {
+        var union = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
+        foreach (var o in objects)
         {
-            var union = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
-            foreach (var m in frame.GetProperty("rle_mask_list").EnumerateArray())
-            {
-                using var mask = MaskMats.ToMat(CocoRle.Decode(height, width, m.GetProperty("rle_mask").GetProperty("counts").GetString()!));
-                Cv2.BitwiseOr(union, mask, union);
-            }
-            masks.Add(union);
+            using var mask = MaskMats.ToMat(CocoRle.Decode(height, width, o.RleMask!.Counts));
+            Cv2.BitwiseOr(union, mask, union);
         }
-        return masks;
+        return union;
     }
 }

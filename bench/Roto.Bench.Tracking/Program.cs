@@ -54,7 +54,7 @@ if (mode == "api")
     // bench … api [sequence ...] [server.Roto:Key=Value ...] : click1 and clicks3 through the HTTP API of the Release
     // server, every call timed; server.X=V arguments go to the server as --X=V.
     var serverArgs = settings.Where(s => s.StartsWith("server.")).Select(s => "--" + s["server.".Length..]);
-    ApiDavisRun.Run(Environment.GetEnvironmentVariable("ROTO_BENCH_SERVER") ?? FindUp("src/Roto.Server/bin/Release/net10.0/Roto.Server.dll"), cache, only, serverArgs);
+    await ApiDavisRun.RunAsync(Environment.GetEnvironmentVariable("ROTO_BENCH_SERVER") ?? FindUp("src/Roto.Server/bin/Release/net10.0/Roto.Server.dll"), cache, only, serverArgs);
     return;
 }
 if (mode is "timing" or "all") Timing.Run(propagator);

@@ -13,7 +13,7 @@ namespace Roto.Bench.Tracking;
 /// </summary>
 internal static class ServerRun
 {
-    private const string Key = "bench-key";
+    internal const string Key = "bench-key";
 
     public static void Run(string serverDll, int repeats)
     {
@@ -140,21 +140,18 @@ internal static class ServerRun
         }
     }
 
-    internal static string OpenSession(HttpClient http, string clip) =>
-        Call(http, "init-selection", new { video_url = Upload(http, clip) }).GetProperty("session_id").GetString()!;
-
-    /// <summary>Uploads a clip (POST /v1/uploads) and returns its URL for init-selection.</summary>
-    internal static string Upload(HttpClient http, string clip)
+    private static string OpenSession(HttpClient http, string clip)
     {
         using var form = new MultipartFormDataContent();
         using var file = new StreamContent(File.OpenRead(clip));
         file.Headers.ContentType = new MediaTypeHeaderValue("video/mp4");
         form.Add(file, "file", Path.GetFileName(clip));
         using var upload = http.PostAsync("/v1/uploads", form).GetAwaiter().GetResult();
-        return Data(upload).GetProperty("url").GetString()!;
+        var url = Data(upload).GetProperty("url").GetString()!;
+        return Call(http, "init-selection", new { video_url = url }).GetProperty("session_id").GetString()!;
     }
 
-    internal static JsonElement Call(HttpClient http, string route, object body)
+    private static JsonElement Call(HttpClient http, string route, object body)
     {
         using var content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
         using var response = http.PostAsync($"/v1/videos/multi-elements/{route}", content).GetAwaiter().GetResult();
