@@ -112,8 +112,9 @@ public sealed class SamTrackAnchor(SamModels models, SamTrackOptions? options = 
     }
 
     /// <summary>
-    /// Passes timed at load. One pass, timed while the server was still starting, ranged 0.37–0.55 s over eight
-    /// starts on a 2-core machine, and with it the preview's key frames from 22 to 15; the median of three is steadier.
+    /// Passes timed at load. One pass, timed while the server's start shared the cores with other work, ranged
+    /// 0.37–0.55 s over eight starts on a 2-core machine, and with it the preview's key frames from 22 to 15; the
+    /// median of three is steadier (on an idle, warm server 0.23 and 0.24 s).
     /// </summary>
     private const int TimedPasses = 3;
 
