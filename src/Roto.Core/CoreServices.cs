@@ -98,6 +98,8 @@ public static class CoreServices
                     WorkingWidth = SamTrackAnchor.WorkingWidth,
                     TaskFeatures = tracking.TaskMatchingMaxFrames > 0 ? FrameFeatures.ForTracking() : null,
                     TaskMatchingMaxFrames = tracking.TaskMatchingMaxFrames,
+                    PreviewFeatures = tracking.PreviewMatchingMaxFrames > 0 ? FrameFeatures.ForTracking() : null,
+                    PreviewMatchingMaxFrames = tracking.PreviewMatchingMaxFrames,
                 }
                 : new FlowColourPropagator();
         });

@@ -112,6 +112,13 @@ public sealed class TrackingOptions
     /// clip has at most this many frames, and tracked by flow otherwise; 0 never matches. About 0.35 s a frame on 2 cores.
     /// </summary>
     public int TaskMatchingMaxFrames { get; set; } = 150;
+
+    /// <summary>
+    /// With the SAM engine, a preview of a clip of at most this many frames is matched on the frames SAM corrects, the
+    /// flow carrying the mask between them, and tracked by flow alone beyond; 0 never matches a preview. A feature pass
+    /// every second or third frame, so a preview of 120 frames stays well inside the 30 s that clients wait on 2 cores.
+    /// </summary>
+    public int PreviewMatchingMaxFrames { get; set; } = 120;
 }
 
 public sealed class AccessKeyPair

@@ -61,6 +61,7 @@ public sealed class LearnedEngineTests(LearnedEngineTests.Swan swan) : IClassFix
         var health = JsonNode.Parse(await client.GetStringAsync("/health"))!;
         Assert.Equal("learned", health["engines"]!["kind"]!.GetValue<string>());
         Assert.Equal("sam", health["engines"]!["segmenter"]!.GetValue<string>());
+        Assert.Equal("matching on corrected frames+sam up to 120 frames, flow+sam beyond", health["engines"]!["tracker"]!.GetValue<string>());
         Assert.Equal("matching+sam up to 150 frames, flow+sam beyond", health["engines"]!["task_tracker"]!.GetValue<string>());
         Assert.IsType<SamClickSegmenter>(app.Services.GetRequiredService<IClickSegmenter>());
 

@@ -15,6 +15,7 @@ public sealed class EngineCatalog : IDisposable
     {
         var o = options.Value.Models;
         _taskMatchingMaxFrames = options.Value.Tracking.FeatureMatching ? int.MaxValue : options.Value.Tracking.TaskMatchingMaxFrames;
+        _previewMatchingMaxFrames = options.Value.Tracking.FeatureMatching ? int.MaxValue : options.Value.Tracking.PreviewMatchingMaxFrames;
         ModelsDir = Vision.Learned.ModelsDir.Resolve(o.Dir);
         var defaults = SamModelFiles.In(ModelsDir);
         var files = new SamModelFiles(o.Encoder ?? defaults.Encoder, o.Decoder ?? defaults.Decoder, o.Saliency ?? defaults.Saliency);
@@ -34,8 +35,8 @@ public sealed class EngineCatalog : IDisposable
             }
         }
         if (Models != null)
-            log.LogInformation("Engines: learned (SAM click segmenter, SAM-corrected tracking, saliency subjects) from {Encoder} ({EncoderPrecision}), {Decoder}, {Saliency}; a task's track: {TaskTracker}",
-                files.Encoder, Models.Encoder.Int8 ? "linear layers in int8" : "as exported", files.Decoder, files.Saliency, TaskTracker);
+            log.LogInformation("Engines: learned (SAM click segmenter, SAM-corrected tracking, saliency subjects) from {Encoder} ({EncoderPrecision}), {Decoder}, {Saliency}; a preview's track: {Tracker}; a task's track: {TaskTracker}",
+                files.Encoder, Models.Encoder.Int8 ? "linear layers in int8" : "as exported", files.Decoder, files.Saliency, PreviewTracker, TaskTracker);
         else
             log.LogWarning("Engines: classical (feature-graph click segmenter, flow tracking, GrabCut subjects): {Reason}. Run scripts/models.sh or set Roto:Models:Dir to serve the learned engines", Reason);
     }
@@ -49,18 +50,24 @@ public sealed class EngineCatalog : IDisposable
     public string ModelsDir { get; }
 
     private readonly int _taskMatchingMaxFrames;
+    private readonly int _previewMatchingMaxFrames;
 
     /// <summary>How an edit task tracks with the learned engines: feature matching on clips up to the configured length.</summary>
-    private string TaskTracker => _taskMatchingMaxFrames switch
+    private string TaskTracker => Describe(_taskMatchingMaxFrames, "matching+sam");
+
+    /// <summary>How a preview tracks with the learned engines: matched on the corrected frames of clips up to the configured length.</summary>
+    private string PreviewTracker => Describe(_previewMatchingMaxFrames, _previewMatchingMaxFrames == int.MaxValue ? "matching+sam" : "matching on corrected frames+sam");
+
+    private static string Describe(int maxFrames, string matched) => maxFrames switch
     {
-        int.MaxValue => "matching+sam",
+        int.MaxValue => matched,
         <= 0 => "flow+sam",
-        var n => $"matching+sam up to {n} frames, flow+sam beyond",
+        var n => $"{matched} up to {n} frames, flow+sam beyond",
     };
 
     /// <summary>What /health reports.</summary>
     public EngineReport Report => Models != null
-        ? new EngineReport("learned", "sam", "flow+sam", TaskTracker, "saliency", null)
+        ? new EngineReport("learned", "sam", PreviewTracker, TaskTracker, "saliency", null)
         : new EngineReport("classical", "feature-graph", "flow", "flow", "grabcut", Reason);
 
     public void Dispose() => Models?.Dispose();

@@ -19,7 +19,7 @@ internal sealed class DirectionalTracker : IDisposable
     private const float ColourWeight = 1.0f;
 
     /// <summary>Tracked frames the feature matching remembers besides the marked ones (davis16-dev `mask`, stage-2 features: 10 → 0.660, 20 → 0.666 in 1.3× the time).</summary>
-    private const int RecentFrames = 10;
+    public const int RecentFrames = 10;
 
     /// <summary>The element counts as lost when its mask shrinks below this share of its area on the marked frame.</summary>
     private const double LostShare = 0.3;
@@ -47,10 +47,11 @@ internal sealed class DirectionalTracker : IDisposable
     /// <param name="features">The marked frame's features, or null to track by motion and colour alone.</param>
     /// <param name="recovery">Features to find the element again when its track collapses (null: no recovery).</param>
     /// <param name="anchor">Corrections of the track on some frames (null: none).</param>
-    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null, IAnchorRun? anchor = null)
+    /// <param name="recentFrames">Tracked frames the feature matching remembers besides the marked ones.</param>
+    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null, IAnchorRun? anchor = null, int recentFrames = RecentFrames)
     {
         _anchor = anchor;
-        if (features != null) _memory = new LabelMemory(features, probability, MatchRadius(features), RecentFrames);
+        if (features != null) _memory = new LabelMemory(features, probability, MatchRadius(features), recentFrames);
         if (recovery != null)
         {
             _recovery = recovery;

@@ -38,8 +38,8 @@ public sealed class FlowColourPropagator : IMaskPropagator
 
     /// <summary>
     /// Features a task's full-quality track (<see cref="TrackingEffort.Full"/>) is matched with, instead of the flow,
-    /// when the clip has at most <see cref="TaskMatchingMaxFrames"/> frames; previews keep the flow, which fits the
-    /// 30 s clients wait. With the SAM engine's corrections matching follows turns, fast motion and deformation far
+    /// on every frame when the clip has at most <see cref="TaskMatchingMaxFrames"/> frames (a preview matches its
+    /// corrected frames only: <see cref="PreviewFeatures"/>). With the SAM engine's corrections matching follows turns, fast motion and deformation far
     /// better (davis16-dev `mask` J&amp;F of a task's track: flow 0.659, matching 0.774), at about 0.35 s a frame more
     /// on 2 cores.
     /// </summary>
@@ -52,6 +52,24 @@ public sealed class FlowColourPropagator : IMaskPropagator
     public int TaskMatchingMaxFrames { get; init; } = 150;
 
     /// <summary>
+    /// Features a preview with the anchor's corrections is matched with on its corrected frames only, the flow carrying
+    /// the mask between them, when the clip has at most <see cref="PreviewMatchingMaxFrames"/> frames. The matching
+    /// gives the corrections a prompt that has not drifted off the element, and one network pass every second or third
+    /// frame fits the time a preview has (davis16-dev `mask` J&amp;F of a preview's track: flow 0.695, matched on the
+    /// corrected frames 0.770, matched on every frame as a task 0.773).
+    /// </summary>
+    public FrameFeatures? PreviewFeatures { get; init; }
+
+    /// <summary>Longest clip, in frames, whose preview is matched on its corrected frames (<see cref="PreviewFeatures"/>); longer ones keep the flow alone.</summary>
+    public int PreviewMatchingMaxFrames { get; init; } = 120;
+
+    /// <summary>
+    /// Tracked frames the matching remembers when it runs on the corrected frames only: four of them reach as far back
+    /// as ten frames in a row, and cost less than half (davis16-dev `mask` J&amp;F: 4 0.770, 10 0.768).
+    /// </summary>
+    private const int KeyframeRecentFrames = 4;
+
+    /// <summary>
     /// Loads the networks of <see cref="Features"/> and <see cref="Recovery"/> (every preview computes the marked
     /// frames' features), run once at the working size of a 16:9 video, the most common shape.
     /// </summary>
@@ -59,6 +77,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     {
         var video = new Size(1280, 720);
         Features?.Load(Features.FrameSize(video));
+        PreviewFeatures?.Load(PreviewFeatures.FrameSize(video));
         Recovery?.Load(WorkingSize(video.Width, video.Height, [], Features));
         Anchor?.Load();
     }
@@ -72,8 +91,8 @@ public sealed class FlowColourPropagator : IMaskPropagator
     public void Propagate(VideoSource video, IReadOnlyList<Keyframe> keyframes, TrackedFrameHandler onFrame,
         IProgress<double>? progress, TrackingEffort effort, CancellationToken ct)
     {
-        var features = Features ?? (effort == TrackingEffort.Full && video.FrameCount <= TaskMatchingMaxFrames ? TaskFeatures : null);
-        var size = WorkingSize(video.Width, video.Height, keyframes, features);
+        var matching = MatchingFor(video.FrameCount, effort);
+        var size = WorkingSize(video.Width, video.Height, keyframes, matching?.Features);
         using var anchor = Anchor?.Begin(video.FrameCount, size, effort);
         var objects = keyframes.Select(k => k.ObjectId).Distinct().Order().ToList();
         var marks = objects.ToDictionary(id => id, id => keyframes
@@ -85,13 +104,30 @@ public sealed class FlowColourPropagator : IMaskPropagator
         try
         {
             if (lastMarked >= 0)
-                TrackMarkedSpan(video, size, features, Recovery, anchor, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
-            StreamFullSize(video, size, features, anchor, tracks, lastMarked, onFrame, progress, ct);
+                TrackMarkedSpan(video, size, matching, Recovery, anchor, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
+            StreamFullSize(video, size, matching, anchor, tracks, lastMarked, onFrame, progress, ct);
         }
         finally
         {
             foreach (var track in tracks.Values) track.Dispose();
         }
+    }
+
+    /// <summary>Whether and how this propagation matches features: always (<see cref="Features"/>), a task's short clip, or a preview's short clip on its corrected frames.</summary>
+    private Matching? MatchingFor(int frameCount, TrackingEffort effort)
+    {
+        if (Features != null) return new Matching(Features, false, DirectionalTracker.RecentFrames);
+        if (effort == TrackingEffort.Full && TaskFeatures != null && frameCount <= TaskMatchingMaxFrames)
+            return new Matching(TaskFeatures, false, DirectionalTracker.RecentFrames);
+        if (effort == TrackingEffort.Preview && Anchor != null && PreviewFeatures != null && frameCount <= PreviewMatchingMaxFrames)
+            return new Matching(PreviewFeatures, true, KeyframeRecentFrames);
+        return null;
+    }
+
+    /// <summary>The features a propagation matches with; on every frame, or (<paramref name="CorrectedFramesOnly"/>) on the anchor's corrected frames with the flow between them.</summary>
+    private sealed record Matching(FrameFeatures Features, bool CorrectedFramesOnly, int RecentFrames)
+    {
+        public bool On(int frameIndex, IAnchorRun? anchor) => !CorrectedFramesOnly || anchor == null || anchor.Anchors(frameIndex);
     }
 
     /// <summary>Largest working width used for small elements.</summary>
@@ -119,27 +155,47 @@ public sealed class FlowColourPropagator : IMaskPropagator
         return new Size(workWidth, h);
     }
 
-    /// <summary>Feature grids of the marked span kept at once (about 10 MB each); a longer gap between marks computes its features twice.</summary>
-    private const int CachedGrids = 16;
+    /// <summary>
+    /// The marked span's feature grids, computed when first needed and kept for the last few: a gap visits its frames
+    /// backward then forward, and a grid is about 10 MB, so a span of hundreds of frames must not hold them all. Every
+    /// caller uses a grid at once (the memories copy what they keep), so the oldest can go on the next call.
+    /// </summary>
+    private sealed class SpanGrids(List<Mat> frames, Matching? matching, IAnchorRun? anchor) : IDisposable
+    {
+        /// <summary>Grids kept at once (about 10 MB each); a longer gap between marks computes its features twice.</summary>
+        private const int Cached = 16;
+
+        private readonly Dictionary<int, FeatureGrid> _grids = [];
+        private readonly Queue<int> _order = new();
+
+        /// <summary>Tracked frames a tracker's matching remembers.</summary>
+        public int RecentFrames => matching?.RecentFrames ?? DirectionalTracker.RecentFrames;
+
+        /// <summary>A marked frame's grid, null when the propagation does not match.</summary>
+        public FeatureGrid? OfMark(int t)
+        {
+            if (matching == null) return null;
+            if (_grids.TryGetValue(t, out var grid)) return grid;
+            while (_order.Count >= Cached) if (_grids.Remove(_order.Dequeue(), out var old)) old.Dispose();
+            _order.Enqueue(t);
+            return _grids[t] = matching.Features.Compute(frames[t]);
+        }
+
+        /// <summary>The grid of a frame a tracker steps to: null where the flow carries the mask.</summary>
+        public FeatureGrid? OfStep(int t) => matching != null && matching.On(t, anchor) ? OfMark(t) : null;
+
+        public void Dispose()
+        {
+            foreach (var g in _grids.Values) g.Dispose();
+        }
+    }
 
     /// <summary>Frames 0 … lastMarked: decoded once at working size, tracked both ways between marked frames.</summary>
-    private static void TrackMarkedSpan(VideoSource video, Size size, FrameFeatures? features, FrameFeatures? recovery, IAnchorRun? anchor, Dictionary<int, List<Keyframe>> marks,
+    private static void TrackMarkedSpan(VideoSource video, Size size, Matching? matching, FrameFeatures? recovery, IAnchorRun? anchor, Dictionary<int, List<Keyframe>> marks,
         Dictionary<int, ObjectTrack> tracks, int lastMarked, Action<double> progress, CancellationToken ct)
     {
         var frames = new List<Mat>(lastMarked + 1);
-        // Features of the span's frames, computed when first needed and kept for the last few: a gap visits its frames
-        // backward then forward, and a grid is about 10 MB, so a span of hundreds of frames must not hold them all.
-        // Every caller uses a grid at once (the memories copy what they keep), so the oldest can go on the next call.
-        var grids = new FeatureGrid?[lastMarked + 1];
-        var cached = new Queue<int>();
-        FeatureGrid? Grid(int t)
-        {
-            if (features == null) return null;
-            if (grids[t] is { } grid) return grid;
-            while (cached.Count >= CachedGrids) { var old = cached.Dequeue(); grids[old]?.Dispose(); grids[old] = null; }
-            cached.Enqueue(t);
-            return grids[t] = features.Compute(frames[t]);
-        }
+        using var grids = new SpanGrids(frames, matching, anchor);
         try
         {
             using (var reader = video.OpenReader(size.Width, size.Height))
@@ -162,29 +218,29 @@ public sealed class FlowColourPropagator : IMaskPropagator
                 try
                 {
                     // Before the first marked frame: backward only.
-                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], Grid(keys[0].FrameIndex), recovery, anchor))
+                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], grids.OfMark(keys[0].FrameIndex), recovery, anchor, grids.RecentFrames))
                     {
-                        AddOtherMarks(back, keys, masks, 0, Grid);
+                        AddOtherMarks(back, keys, masks, 0, grids);
                         for (var t = keys[0].FrameIndex - 1; t >= 0; t--)
                         {
                             ct.ThrowIfCancellationRequested();
-                            back.Step(frames[t], Grid(t), t);
+                            back.Step(frames[t], grids.OfStep(t), t);
                             track.Store(t, back.Probability);
                         }
                     }
                     for (var i = 0; i < keys.Count; i++)
                     {
                         track.Store(keys[i].FrameIndex, masks[i]);
-                        if (i + 1 < keys.Count) TrackGap(frames, Grid, recovery, anchor, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
+                        if (i + 1 < keys.Count) TrackGap(frames, grids, recovery, anchor, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
                     }
                     // After this element's last marked frame: forward, continued later on the streamed frames.
                     var last = keys[^1].FrameIndex;
-                    track.Live = new DirectionalTracker(frames[last], masks[^1], Grid(last), recovery, anchor);
-                    AddOtherMarks(track.Live, keys, masks, keys.Count - 1, Grid);
+                    track.Live = new DirectionalTracker(frames[last], masks[^1], grids.OfMark(last), recovery, anchor, grids.RecentFrames);
+                    AddOtherMarks(track.Live, keys, masks, keys.Count - 1, grids);
                     for (var t = last + 1; t <= lastMarked; t++)
                     {
                         ct.ThrowIfCancellationRequested();
-                        track.Live.Step(frames[t], Grid(t), t);
+                        track.Live.Step(frames[t], grids.OfStep(t), t);
                         track.Store(t, track.Live.Probability);
                     }
                 }
@@ -198,15 +254,14 @@ public sealed class FlowColourPropagator : IMaskPropagator
         finally
         {
             foreach (var f in frames) f.Dispose();
-            foreach (var g in grids) g?.Dispose();
         }
     }
 
     /// <summary>The element's other marked frames join the feature matching's memory: their labels are right.</summary>
-    private static void AddOtherMarks(DirectionalTracker tracker, List<Keyframe> keys, List<Mat> masks, int own, Func<int, FeatureGrid?> grid)
+    private static void AddOtherMarks(DirectionalTracker tracker, List<Keyframe> keys, List<Mat> masks, int own, SpanGrids grids)
     {
         for (var i = 0; i < keys.Count; i++)
-            if (i != own && grid(keys[i].FrameIndex) is { } g) tracker.AddReference(g, masks[i]);
+            if (i != own && grids.OfMark(keys[i].FrameIndex) is { } g) tracker.AddReference(g, masks[i]);
     }
 
     /// <summary>
@@ -217,30 +272,30 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// a task's `clicks3`: frames 35–68 emptied). Lost means smaller than <see cref="LostShare"/> of the smaller
     /// marked mask: an element may shrink between its marks (moving away), but not below what either end shows.
     /// </summary>
-    private static void TrackGap(List<Mat> frames, Func<int, FeatureGrid?> grid, FrameFeatures? recovery, IAnchorRun? anchor, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
+    private static void TrackGap(List<Mat> frames, SpanGrids grids, FrameFeatures? recovery, IAnchorRun? anchor, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
     {
         if (to - from < 2) return;
         var lostBelow = LostShare * Math.Min(Area(fromMask), Area(toMask));
         var backward = new Dictionary<int, Mat>();
         try
         {
-            using (var back = new DirectionalTracker(frames[to], toMask, grid(to), recovery, anchor))
+            using (var back = new DirectionalTracker(frames[to], toMask, grids.OfMark(to), recovery, anchor, grids.RecentFrames))
             {
-                if (grid(from) is { } fromGrid) back.AddReference(fromGrid, fromMask);
+                if (grids.OfMark(from) is { } fromGrid) back.AddReference(fromGrid, fromMask);
                 for (var t = to - 1; t > from; t--)
                 {
                     ct.ThrowIfCancellationRequested();
-                    back.Step(frames[t], grid(t), t);
+                    back.Step(frames[t], grids.OfStep(t), t);
                     backward[t] = back.Probability.Clone();
                 }
             }
-            using var forward = new DirectionalTracker(frames[from], fromMask, grid(from), recovery, anchor);
-            if (grid(to) is { } toGrid) forward.AddReference(toGrid, toMask);
+            using var forward = new DirectionalTracker(frames[from], fromMask, grids.OfMark(from), recovery, anchor, grids.RecentFrames);
+            if (grids.OfMark(to) is { } toGrid) forward.AddReference(toGrid, toMask);
             using var blend = new Mat();
             for (var t = from + 1; t < to; t++)
             {
                 ct.ThrowIfCancellationRequested();
-                forward.Step(frames[t], grid(t), t);
+                forward.Step(frames[t], grids.OfStep(t), t);
                 var forwardLost = Area(forward.Probability) < lostBelow;
                 var backwardLost = Area(backward[t]) < lostBelow;
                 var w = forwardLost == backwardLost ? (double)(t - from) / (to - from) : backwardLost ? 0 : 1;
@@ -278,7 +333,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// Decoding and tracking run on a worker a few frames ahead of <paramref name="onFrame"/>, which stays on the
     /// caller's thread, so the caller's rendering and encoding overlap the tracking.
     /// </summary>
-    private void StreamFullSize(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private void StreamFullSize(VideoSource video, Size size, Matching? matching, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         TrackedFrameHandler onFrame, IProgress<double>? progress, CancellationToken ct)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -287,7 +342,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         {
             try
             {
-                Produce(video, size, features, anchor, tracks, lastMarked, ready, cancel.Token);
+                Produce(video, size, matching, anchor, tracks, lastMarked, ready, cancel.Token);
             }
             finally
             {
@@ -328,12 +383,13 @@ public sealed class FlowColourPropagator : IMaskPropagator
         ct.ThrowIfCancellationRequested();
     }
 
-    private void Produce(VideoSource video, Size size, FrameFeatures? features, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
+    private void Produce(VideoSource video, Size size, Matching? matching, IAnchorRun? anchor, Dictionary<int, ObjectTrack> tracks, int lastMarked,
         System.Collections.Concurrent.BlockingCollection<TrackedFrame> ready, CancellationToken ct)
     {
         using var reader = video.OpenReader();
-        // Frames held back until the next corrected frame can reach them (flow only: matching keeps its own memory).
-        var blendBack = features == null && anchor != null ? Math.Max(0, BlendBack) : 0;
+        // Frames held back until the next corrected frame can reach them (where the flow carries the mask: matching on
+        // every frame keeps its own memory).
+        var blendBack = (matching == null || matching.CorrectedFramesOnly) && anchor != null ? Math.Max(0, BlendBack) : 0;
         var held = new List<HeldFrame>();
         // The last frame on which each element's track was exact (marked) or corrected, where the forward track is surest.
         var sure = tracks.Keys.ToDictionary(id => id, _ => lastMarked);
@@ -352,8 +408,8 @@ public sealed class FlowColourPropagator : IMaskPropagator
                         frame.Small = new Mat();
                         Cv2.Resize(frame.Item.Frame, frame.Small, size, 0, 0, InterpolationFlags.Area);
                     }
-                    // One feature pass per frame serves every element.
-                    using var grid = live ? features?.Compute(frame.Small!) : null;
+                    // One feature pass per matched frame serves every element.
+                    using var grid = live && matching != null && matching.On(t, anchor) ? matching.Features.Compute(frame.Small!) : null;
                     var corrected = new List<int>();
                     foreach (var (id, track) in tracks)
                     {

@@ -126,6 +126,26 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     }
 
     [Fact]
+    public void A_preview_of_a_short_clip_is_matched_on_its_corrected_frames_and_follows_the_element()
+    {
+        var matched = Masks(Corrected(taskMatchingMaxFrames: 0, previewMatchingMaxFrames: DavisClipFixture.Frames), TrackingEffort.Preview);
+        var flow = Masks(Corrected(taskMatchingMaxFrames: 0), TrackingEffort.Preview);
+        var overLimit = Masks(Corrected(taskMatchingMaxFrames: 0, previewMatchingMaxFrames: DavisClipFixture.Frames - 1), TrackingEffort.Preview);
+        try
+        {
+            var ious = matched.Skip(1).Select((m, i) => { using var truth = clip.Truth(i + 1); return Iou(m, truth); }).ToList();
+            Assert.True(ious.Average() >= 0.85, $"mean IoU of the matched preview track {ious.Average():0.000}");
+            Assert.Contains(matched.Zip(flow), pair => Cv2.Norm(pair.First, pair.Second, NormTypes.L1) > 0);
+            // One frame past the limit the preview is the flow's, frame for frame.
+            Assert.All(overLimit.Zip(flow), pair => Assert.Equal(0, Cv2.Norm(pair.First, pair.Second, NormTypes.L1)));
+        }
+        finally
+        {
+            foreach (var m in matched.Concat(flow).Concat(overLimit)) m.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_preview_and_a_task_on_a_clip_past_the_matching_limit_keep_the_flow_track()
     {
         // The limit is on the clip's frame count: one frame past it, the task's track is the flow's, frame for frame.
@@ -186,13 +206,15 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         return ious;
     }
 
-    private FlowColourPropagator Corrected(int taskMatchingMaxFrames) => new()
+    private FlowColourPropagator Corrected(int taskMatchingMaxFrames, int previewMatchingMaxFrames = 0) => new()
     {
-        // A fixed encoder cost: the preview's key frames do not then depend on how busy the machine is.
-        Anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5 }),
+        // A fixed encoder cost and no cap on the passes' time: the preview's key frames do not then depend on how busy the machine is.
+        Anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewOverrun = 100 }),
         WorkingWidth = SamTrackAnchor.WorkingWidth,
         TaskFeatures = FrameFeatures.ForTracking(),
         TaskMatchingMaxFrames = taskMatchingMaxFrames,
+        PreviewFeatures = FrameFeatures.ForTracking(),
+        PreviewMatchingMaxFrames = previewMatchingMaxFrames,
     };
 
     private List<Mat> Masks(FlowColourPropagator propagator, TrackingEffort effort)
