@@ -9,7 +9,8 @@ namespace Roto.Bench.Tracking;
 /// <summary>
 /// Times preview-selection through the HTTP API of a Roto server started as a child process (the served engines,
 /// Release build), next to an ffmpeg veryfast transcode of the same clip in the same run, and samples the server's
-/// resident memory (/proc/&lt;pid&gt;/status) while it normalizes and previews a 10 s 1920×1080 60 fps clip made from 01_dog.mp4.
+/// resident memory (/proc/&lt;pid&gt;/status) while it normalizes and previews a 10 s 1920×1080 60 fps clip made from 01_dog.mp4,
+/// and a 4 s 1080p30 one (120 frames, the longest clip whose preview is matched: Roto:Tracking:PreviewMatchingMaxFrames).
 /// </summary>
 internal static class ServerRun
 {
@@ -21,7 +22,8 @@ internal static class ServerRun
         Console.WriteLine($"\n## preview-selection through the API (server pid {server.Pid}, load {Load()})\n");
         Console.WriteLine($"health: {server.Http.GetStringAsync("/health").GetAwaiter().GetResult()}\n");
         PreviewDog(server.Http, server.Memory, repeats);
-        PreviewBig(server.Http, server.Memory);
+        PreviewBig(server.Http, server.Memory, 10, 60);
+        PreviewBig(server.Http, server.Memory, 4, 30);
     }
 
     /// <summary>
@@ -110,12 +112,13 @@ internal static class ServerRun
         Console.WriteLine($"\noverlay video of 01_dog.mp4: {ProbeResult(http, Call(http, "preview-selection", new { session_id = session }))}; load {Load()}");
     }
 
-    private static void PreviewBig(HttpClient http, RssSampler memory)
+    /// <summary>Upload, init and preview of 01_dog.mp4 made <paramref name="seconds"/> s of 1920×1080 at <paramref name="fps"/>.</summary>
+    private static void PreviewBig(HttpClient http, RssSampler memory, int seconds, int fps)
     {
         var dir = TestData.TempDir("roto-bench-big");
         try
         {
-            var clip = TestData.MakeFromClip(dir, "1080p60.mp4", TestData.Clip("01_dog.mp4"), 1920, 1080, 10, "60");
+            var clip = TestData.MakeFromClip(dir, $"1080p{fps}.mp4", TestData.Clip("01_dog.mp4"), 1920, 1080, seconds, fps.ToString(System.Globalization.CultureInfo.InvariantCulture));
             memory.Reset();
             var sw = Stopwatch.StartNew();
             var session = OpenSession(http, clip);
@@ -127,7 +130,7 @@ internal static class ServerRun
             var res = Call(http, "preview-selection", new { session_id = session });
             var preview = sw.Elapsed.TotalSeconds;
             var previewPeak = $"{memory.PeakMiB} ({memory.PeakWithChildrenMiB} with ffmpeg children)";
-            Console.WriteLine("\n| 01_dog.mp4 as 10 s 1920×1080 60 fps | seconds | peak server RSS MiB (sampled every 20 ms) |");
+            Console.WriteLine($"\n| 01_dog.mp4 as {seconds} s 1920×1080 {fps} fps ({seconds * fps} frames) | seconds | peak server RSS MiB (sampled every 20 ms) |");
             Console.WriteLine("|---|---|---|");
             Console.WriteLine($"| upload + init-selection (normalization) | {normalize:F2} | {normalizePeak} |");
             Console.WriteLine($"| preview-selection | {preview:F2} | {previewPeak} |");
