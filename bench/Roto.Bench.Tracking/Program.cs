@@ -24,7 +24,8 @@ Directory.CreateDirectory(cache);
 // encoder on SAM's padded square (Roto:Models:FitEncoderInput=false).
 // ROTO_BENCH_FEATURES=1 tracks by feature matching (Roto:Tracking:FeatureMatching), with the SAM engine's corrections when it is served
 // (features.Name=Value overrides its FrameFeatures, e.g. features.MaxPixels=230400);
-// a task's track (ROTO_BENCH_EFFORT=full) is matched as the server's is (Roto:Tracking:TaskMatchingMaxFrames, 150 frames).
+// a task's track (ROTO_BENCH_EFFORT=full) is matched as the server's is (Roto:Tracking:TaskMatchingMaxFrames, 150 frames),
+// and a preview's on its corrected frames (Roto:Tracking:PreviewMatchingMaxFrames, 120 frames; previewmatching=0 keeps the flow alone).
 var settings = args.Where(a => a.Contains('=')).ToList();
 args = [.. args.Where(a => !a.Contains('='))];
 var classical = Environment.GetEnvironmentVariable("ROTO_BENCH_ENGINE") == "classical";
@@ -38,7 +39,13 @@ var width = settings.FirstOrDefault(s => s.StartsWith("width=")) is { } w ? int.
 var blendBack = settings.FirstOrDefault(s => s.StartsWith("blendback=")) is { } b ? int.Parse(b["blendback=".Length..]) : new FlowColourPropagator().BlendBack;
 IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEATURES") == "1"
     ? new FlowColourPropagator { Features = Override(Roto.Vision.Features.FrameFeatures.ForTracking(), "features."), Anchor = anchor }
-    : new FlowColourPropagator { Anchor = anchor, WorkingWidth = width, BlendBack = blendBack, TaskFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking() };
+    : new FlowColourPropagator
+    {
+        Anchor = anchor, WorkingWidth = width, BlendBack = blendBack,
+        TaskFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking(),
+        PreviewFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking(),
+        PreviewMatchingMaxFrames = settings.FirstOrDefault(s => s.StartsWith("previewmatching=")) is { } pm ? int.Parse(pm["previewmatching=".Length..]) : new FlowColourPropagator().PreviewMatchingMaxFrames,
+    };
 IClickSegmenter segmenter = models != null ? new SamClickSegmenter(models, samOptions) : new FeatureGraphSegmenter();
 if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder pass {anchor.SecondsPerEncode:F2} s; effort {effort}; working width {width}; blend back {blendBack}");
 

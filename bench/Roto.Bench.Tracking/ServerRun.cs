@@ -58,7 +58,8 @@ internal static class ServerRun
             };
             foreach (var a in extraArgs) start.ArgumentList.Add(a);
             _process = Process.Start(start)!;
-            _process.OutputDataReceived += (_, _) => { };
+            // The server's plan for its previews (the encoder pass it timed at load) goes with the figures it explains.
+            _process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("planned on one encoder pass") == true) Console.WriteLine($"server: {e.Data.Trim()}"); };
             _process.ErrorDataReceived += (_, _) => { };
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();

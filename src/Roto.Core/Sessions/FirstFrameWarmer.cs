@@ -142,6 +142,10 @@ public sealed class FirstFrameWarmer : BackgroundService
         using var slot = await _gate.EnterAsync(ct);
         await LoadAsync(_segmenter.Load, ClickSegmenter, "first click", ct);
         await LoadAsync(_propagator.Load, Tracker, "first preview", ct);
+        // The pass timed at load sets how many frames every preview corrects until the next start: worth a line.
+        if (_propagator is Vision.Propagation.FlowColourPropagator { Anchor: Vision.Learned.SamTrackAnchor anchor })
+            _log.LogInformation("A preview's corrections are planned on one encoder pass of {Seconds:0.000} s (timed at load; {Budget} s of passes a preview)",
+                anchor.SecondsPerEncode, anchor.Options.PreviewBudgetSeconds);
     }
 
     private async Task LoadAsync(Action load, string engine, string firstUse, CancellationToken ct)
