@@ -51,9 +51,11 @@ if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder
 
 if (mode == "server")
 {
-    // bench … server [path/to/Roto.Server.dll] : the Release build of the server, found from the repository root by default.
+    // bench … server [path/to/Roto.Server.dll] [server.Roto:Key=Value ...] : the Release build of the server, found from
+    // the repository root by default; server.X=V arguments go to the server as --X=V.
     var dll = args.Length > 1 ? args[1] : FindUp("src/Roto.Server/bin/Release/net10.0/Roto.Server.dll");
-    ServerRun.Run(dll, int.TryParse(Environment.GetEnvironmentVariable("ROTO_BENCH_REPEATS"), out var n) ? n : 3);
+    ServerRun.Run(dll, int.TryParse(Environment.GetEnvironmentVariable("ROTO_BENCH_REPEATS"), out var n) ? n : 3,
+        settings.Where(s => s.StartsWith("server.")).Select(s => "--" + s["server.".Length..]));
     return;
 }
 if (mode == "api")

@@ -16,9 +16,9 @@ internal static class ServerRun
 {
     internal const string Key = "bench-key";
 
-    public static void Run(string serverDll, int repeats)
+    public static void Run(string serverDll, int repeats, IEnumerable<string> serverArgs)
     {
-        using var server = new ServerProcess(serverDll, []);
+        using var server = new ServerProcess(serverDll, serverArgs);
         Console.WriteLine($"\n## preview-selection through the API (server pid {server.Pid}, load {Load()})\n");
         Console.WriteLine($"health: {server.Http.GetStringAsync("/health").GetAwaiter().GetResult()}\n");
         PreviewDog(server.Http, server.Memory, repeats);
@@ -49,7 +49,7 @@ internal static class ServerRun
                 {
                     serverDll, "--contentRoot", Path.GetDirectoryName(Path.GetFullPath(serverDll))!, "--urls", baseUrl,
                     $"--Roto:DataDir={_data}", $"--Roto:ApiKeys:0={Key}", "--Roto:Limits:Profile=relaxed",
-                    "--Logging:LogLevel:Default=Warning",
+                    "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Roto.Core.Sessions.FirstFrameWarmer=Information",
                 },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
