@@ -64,6 +64,17 @@ public sealed class FlowColourPropagator : IMaskPropagator
     public int PreviewMatchingMaxFrames { get; init; } = 120;
 
     /// <summary>
+    /// Seconds into a preview's tracking after which it matches no more frames, the flow alone carrying the mask between
+    /// SAM's corrections from there on. A preview matched on a clip of 90 frames took 21–26 s on a busy 2-core machine
+    /// (davis16-dev camel, with three marked frames), near the 30 s that clients wait; this keeps a slow machine's
+    /// preview inside them, and a quiet machine's never reaches it.
+    /// </summary>
+    public double PreviewMatchingSeconds { get; init; } = 15;
+
+    /// <summary>The clock <see cref="PreviewMatchingSeconds"/> is read from.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
     /// Tracked frames the matching remembers when it runs on the corrected frames only: four of them reach as far back
     /// as ten frames in a row, and cost less than half (davis16-dev `mask` J&amp;F: 4 0.770, 10 0.768).
     /// </summary>
@@ -120,14 +131,28 @@ public sealed class FlowColourPropagator : IMaskPropagator
         if (effort == TrackingEffort.Full && TaskFeatures != null && frameCount <= TaskMatchingMaxFrames)
             return new Matching(TaskFeatures, false, DirectionalTracker.RecentFrames);
         if (effort == TrackingEffort.Preview && Anchor != null && PreviewFeatures != null && frameCount <= PreviewMatchingMaxFrames)
-            return new Matching(PreviewFeatures, true, KeyframeRecentFrames);
+            return new Matching(PreviewFeatures, true, KeyframeRecentFrames) { Until = new Deadline(Time, PreviewMatchingSeconds) };
         return null;
     }
 
-    /// <summary>The features a propagation matches with; on every frame, or (<paramref name="CorrectedFramesOnly"/>) on the anchor's corrected frames with the flow between them.</summary>
+    /// <summary>
+    /// The features a propagation matches with; on every frame, or (<paramref name="CorrectedFramesOnly"/>) on the
+    /// anchor's corrected frames with the flow between them, until <see cref="Until"/>.
+    /// </summary>
     private sealed record Matching(FrameFeatures Features, bool CorrectedFramesOnly, int RecentFrames)
     {
-        public bool On(int frameIndex, IAnchorRun? anchor) => !CorrectedFramesOnly || anchor == null || anchor.Anchors(frameIndex);
+        public Deadline? Until { get; init; }
+
+        public bool On(int frameIndex, IAnchorRun? anchor) =>
+            !CorrectedFramesOnly || anchor == null || (anchor.Anchors(frameIndex) && Until?.Passed != true);
+    }
+
+    /// <summary>A moment <paramref name="seconds"/> after its creation on <paramref name="time"/>.</summary>
+    private sealed class Deadline(TimeProvider time, double seconds)
+    {
+        private readonly long _start = time.GetTimestamp();
+
+        public bool Passed => time.GetElapsedTime(_start).TotalSeconds >= seconds;
     }
 
     /// <summary>Largest working width used for small elements.</summary>

@@ -146,6 +146,32 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
     }
 
     [Fact]
+    public void A_preview_out_of_matching_time_follows_the_element_by_flow_and_only_time_stops_its_matching()
+    {
+        var matched = Masks(Corrected(0, DavisClipFixture.Frames), TrackingEffort.Preview);
+        // On a clock that stands still a deadline a millisecond away is never reached: the preview matches every corrected frame.
+        var notYet = Masks(Corrected(0, DavisClipFixture.Frames, previewMatchingSeconds: 0.001), TrackingEffort.Preview);
+        var outOfTime = Masks(Corrected(0, DavisClipFixture.Frames, previewMatchingSeconds: 0), TrackingEffort.Preview);
+        try
+        {
+            Assert.All(notYet.Zip(matched), pair => Assert.Equal(0, Cv2.Norm(pair.First, pair.Second, NormTypes.L1)));
+            Assert.Contains(outOfTime.Zip(matched), pair => Cv2.Norm(pair.First, pair.Second, NormTypes.L1) > 0);
+            var ious = outOfTime.Skip(1).Select((m, i) => { using var truth = clip.Truth(i + 1); return Iou(m, truth); }).ToList();
+            Assert.True(ious.Average() >= 0.85, $"mean IoU of the preview tracked by flow past its matching time {ious.Average():0.000}");
+        }
+        finally
+        {
+            foreach (var m in matched.Concat(notYet).Concat(outOfTime)) m.Dispose();
+        }
+    }
+
+    /// <summary>A clock that stands still.</summary>
+    private sealed class FrozenClock : TimeProvider
+    {
+        public override long GetTimestamp() => 0;
+    }
+
+    [Fact]
     public void A_preview_and_a_task_on_a_clip_past_the_matching_limit_keep_the_flow_track()
     {
         // The limit is on the clip's frame count: one frame past it, the task's track is the flow's, frame for frame.
@@ -206,8 +232,11 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         return ious;
     }
 
-    private FlowColourPropagator Corrected(int taskMatchingMaxFrames, int previewMatchingMaxFrames = 0) => new()
+    private FlowColourPropagator Corrected(int taskMatchingMaxFrames, int previewMatchingMaxFrames = 0, double previewMatchingSeconds = 15) => new()
     {
+        // A clock that stands still: the preview's matching deadline does not then depend on how busy the machine is.
+        PreviewMatchingSeconds = previewMatchingSeconds,
+        Time = new FrozenClock(),
         // A fixed encoder cost and no cap on the passes' time: the preview's key frames do not then depend on how busy the machine is.
         Anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewOverrun = 100 }),
         WorkingWidth = SamTrackAnchor.WorkingWidth,
