@@ -66,8 +66,9 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// <summary>
     /// Seconds into a preview's tracking after which it matches no more frames, the flow alone carrying the mask between
     /// SAM's corrections from there on. A preview matched on a clip of 90 frames took 21–26 s on a busy 2-core machine
-    /// (davis16-dev camel, with three marked frames), near the 30 s that clients wait; this keeps a slow machine's
-    /// preview inside them, and a quiet machine's never reaches it.
+    /// (davis16-dev camel, with three marked frames), and 25–51 s beside a test run, near or past the 30 s that clients
+    /// wait. The deadline bounds that, at a cost on a busy machine: the 80–90-frame clips lose their last matched frames
+    /// (davis16-dev `mask` J&amp;F in process, 2026-12-08: 0.770 without it, 0.749 with it; camel 0.869 → 0.770).
     /// </summary>
     public double PreviewMatchingSeconds { get; init; } = 15;
 
