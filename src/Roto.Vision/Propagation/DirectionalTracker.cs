@@ -30,6 +30,22 @@ internal sealed class DirectionalTracker : IDisposable
     private const double SeedThreshold = 0.3;
     private const double SeedShare = 0.05;
 
+    /// <summary>
+    /// Frames between two looks for a matched element elsewhere while its track still holds something (<see cref="CheckDrift"/>):
+    /// each costs a small network pass and a match over the whole frame.
+    /// </summary>
+    private const int DriftCheckInterval = 4;
+    /// <summary>
+    /// The least share of the frame the marked element must cover for a look elsewhere: the recovery features' cells
+    /// are 8 pixels of a frame about 448 wide, and a smaller element (davis16-dev drift-chicane's car, 0.6 % of the
+    /// frame) is matched at random (`mask` 0.710 → 0.643 when looked for).
+    /// </summary>
+    private const double DriftMinShare = 0.02;
+    /// <summary>How much more the region found must resemble the marked element than the track does (mean match probability).</summary>
+    private const double DriftMargin = 0.1;
+    /// <summary>The most of the region found that may lie on the track: a region that mostly overlaps it is the same element, drawn worse.</summary>
+    private const double DriftOverlap = 0.2;
+
     private readonly IAnchorRun? _anchor;
     private readonly ColourModel _colour;
     private readonly LabelMemory? _memory;
@@ -38,6 +54,8 @@ internal sealed class DirectionalTracker : IDisposable
     private int _framesSinceRecovery = RecoveryInterval;
     // Doubles after each attempt that finds nothing, so an element that stays lost costs a few network passes, not one every few frames.
     private int _recoveryWait = RecoveryInterval;
+    private readonly bool _checkDrift;
+    private int _framesSinceDriftCheck;
     private readonly double _referenceArea;
     private Mat _prevGray;
     private Mat _prob;
@@ -48,9 +66,15 @@ internal sealed class DirectionalTracker : IDisposable
     /// <param name="recovery">Features to find the element again when its track collapses (null: no recovery).</param>
     /// <param name="anchor">Corrections of the track on some frames (null: none).</param>
     /// <param name="recentFrames">Tracked frames the feature matching remembers besides the marked ones.</param>
-    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null, IAnchorRun? anchor = null, int recentFrames = RecentFrames)
+    /// <param name="checkDrift">
+    /// With features and recovery: every few matched frames, also look for the element over the whole frame while the
+    /// track still holds something, and move there when what is found resembles the marked element clearly more.
+    /// </param>
+    public DirectionalTracker(Mat frame, Mat probability, FeatureGrid? features = null, FrameFeatures? recovery = null, IAnchorRun? anchor = null,
+        int recentFrames = RecentFrames, bool checkDrift = false)
     {
         _anchor = anchor;
+        _checkDrift = checkDrift;
         if (features != null) _memory = new LabelMemory(features, probability, MatchRadius(features), recentFrames);
         if (recovery != null)
         {
@@ -81,7 +105,7 @@ internal sealed class DirectionalTracker : IDisposable
         var gray = new Mat();
         Cv2.CvtColor(frame, gray, ColorConversionCodes.BGR2GRAY);
         var next = _memory != null && features != null ? _memory.Predict(features, frame.Size()) : Moved(frame, gray);
-        if (_recovery != null) Recover(frame, next);
+        if (_recovery != null) Recover(frame, next, matched: _memory != null && features != null);
         Corrected = false;
         if (_anchor != null && frameIndex >= 0 && _anchor.Anchors(frameIndex) && _anchor.Correct(frameIndex, frame, next, fullFrame) is { } corrected)
         {
@@ -157,20 +181,38 @@ internal sealed class DirectionalTracker : IDisposable
     /// <summary>
     /// When the mask has collapsed (the element left the flow's reach, or was hidden and came back elsewhere), looks
     /// for it over the whole frame by matching its features on the marked frame, and starts again from the best
-    /// matching region, its edges taken from the colour model.
+    /// matching region, its edges taken from the colour model. A matched track can also hold on to something else
+    /// without shrinking (davis16-dev breakdance: from frame 22 on the preview's matching kept 20,000–30,000 pixels
+    /// of the floor and the crowd while the dancer spun); with <see cref="_checkDrift"/> it looks every few matched
+    /// frames, and moves only to a region apart from the track that resembles the marked element clearly more.
+    /// Either move forgets the tracked frames the matching remembered: they hold what the track had wrongly taken.
     /// </summary>
-    private void Recover(Mat frame, Mat next)
+    private void Recover(Mat frame, Mat next, bool matched)
     {
+        _framesSinceDriftCheck++;
         using (var current = Binary(next))
-            if (Cv2.CountNonZero(current) >= LostShare * _referenceArea) return;
+            if (Cv2.CountNonZero(current) >= LostShare * _referenceArea)
+            {
+                if (_checkDrift && matched && _framesSinceDriftCheck >= DriftCheckInterval && _referenceArea >= DriftMinShare * frame.Rows * frame.Cols)
+                {
+                    _framesSinceDriftCheck = 0;
+                    if (TryRecover(frame, next, apart: true)) _memory?.ForgetRecent();
+                }
+                return;
+            }
         if (++_framesSinceRecovery < _recoveryWait) return;
         _framesSinceRecovery = 0;
-        if (TryRecover(frame, next)) _recoveryWait = RecoveryInterval;
+        if (TryRecover(frame, next))
+        {
+            _recoveryWait = RecoveryInterval;
+            _memory?.ForgetRecent();
+        }
         else _recoveryWait = Math.Min(2 * _recoveryWait, MaxRecoveryWait);
     }
 
+    /// <param name="apart">The track still holds something: move only to a region apart from it that resembles the marked element by <see cref="DriftMargin"/> more.</param>
     /// <returns>Whether a region was found and <paramref name="next"/> now holds it.</returns>
-    private bool TryRecover(Mat frame, Mat next)
+    private bool TryRecover(Mat frame, Mat next, bool apart = false)
     {
         using var grid = _recovery!.Compute(frame);
         using var matched = _recoveryMemory!.Predict(grid, frame.Size());
@@ -222,7 +264,14 @@ internal sealed class DirectionalTracker : IDisposable
         using (var current = Binary(next))
         using (var matchedWindow = new Mat(matched, roi))
         {
-            if (Cv2.CountNonZero(current) > 0 && Cv2.Mean(matched, current).Val0 >= Cv2.Mean(matchedWindow, kept).Val0) return false;
+            if (Cv2.CountNonZero(current) > 0 && Cv2.Mean(matched, current).Val0 + (apart ? DriftMargin : 0) >= Cv2.Mean(matchedWindow, kept).Val0) return false;
+            if (apart)
+            {
+                using var tracked = new Mat(current, roi);
+                using var shared = new Mat();
+                Cv2.BitwiseAnd(tracked, kept, shared);
+                if (Cv2.CountNonZero(shared) > DriftOverlap * found) return false;
+            }
         }
         next.SetTo(Scalar.All(0));
         using var target = new Mat(next, roi);

@@ -33,6 +33,14 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// </summary>
     public FrameFeatures? Recovery { get; init; } = new();
 
+    /// <summary>
+    /// Whether a matched track also looks for its element elsewhere every few frames while it still holds something,
+    /// with <see cref="Recovery"/>'s features: matching can carry the label onto something else without the mask
+    /// shrinking. davis16-dev breakdance, a preview's `mask` J&amp;F: 0.366 → 0.524 (docs/benchmarks.md, "The track
+    /// looks elsewhere").
+    /// </summary>
+    public bool DriftCheck { get; init; } = true;
+
     /// <summary>Corrections of the track on key frames by a per-frame model (the SAM engine's); null tracks by motion alone.</summary>
     public ITrackAnchor? Anchor { get; init; }
 
@@ -116,7 +124,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
         try
         {
             if (lastMarked >= 0)
-                TrackMarkedSpan(video, size, matching, Recovery, anchor, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
+                TrackMarkedSpan(video, size, matching, Recovery, DriftCheck, anchor, marks, tracks, lastMarked, p => progress?.Report(0.5 * p * (lastMarked + 1) / video.FrameCount), ct);
             StreamFullSize(video, size, matching, anchor, tracks, lastMarked, onFrame, progress, ct);
         }
         finally
@@ -217,7 +225,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     }
 
     /// <summary>Frames 0 … lastMarked: decoded once at working size, tracked both ways between marked frames.</summary>
-    private static void TrackMarkedSpan(VideoSource video, Size size, Matching? matching, FrameFeatures? recovery, IAnchorRun? anchor, Dictionary<int, List<Keyframe>> marks,
+    private static void TrackMarkedSpan(VideoSource video, Size size, Matching? matching, FrameFeatures? recovery, bool driftCheck, IAnchorRun? anchor, Dictionary<int, List<Keyframe>> marks,
         Dictionary<int, ObjectTrack> tracks, int lastMarked, Action<double> progress, CancellationToken ct)
     {
         var frames = new List<Mat>(lastMarked + 1);
@@ -244,7 +252,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
                 try
                 {
                     // Before the first marked frame: backward only.
-                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], grids.OfMark(keys[0].FrameIndex), recovery, anchor, grids.RecentFrames))
+                    using (var back = new DirectionalTracker(frames[keys[0].FrameIndex], masks[0], grids.OfMark(keys[0].FrameIndex), recovery, anchor, grids.RecentFrames, driftCheck))
                     {
                         AddOtherMarks(back, keys, masks, 0, grids);
                         for (var t = keys[0].FrameIndex - 1; t >= 0; t--)
@@ -257,11 +265,11 @@ public sealed class FlowColourPropagator : IMaskPropagator
                     for (var i = 0; i < keys.Count; i++)
                     {
                         track.Store(keys[i].FrameIndex, masks[i]);
-                        if (i + 1 < keys.Count) TrackGap(frames, grids, recovery, anchor, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
+                        if (i + 1 < keys.Count) TrackGap(frames, grids, recovery, driftCheck, anchor, keys[i].FrameIndex, masks[i], keys[i + 1].FrameIndex, masks[i + 1], track, ct);
                     }
                     // After this element's last marked frame: forward, continued later on the streamed frames.
                     var last = keys[^1].FrameIndex;
-                    track.Live = new DirectionalTracker(frames[last], masks[^1], grids.OfMark(last), recovery, anchor, grids.RecentFrames);
+                    track.Live = new DirectionalTracker(frames[last], masks[^1], grids.OfMark(last), recovery, anchor, grids.RecentFrames, driftCheck);
                     AddOtherMarks(track.Live, keys, masks, keys.Count - 1, grids);
                     for (var t = last + 1; t <= lastMarked; t++)
                     {
@@ -298,14 +306,14 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// a task's `clicks3`: frames 35–68 emptied). Lost means smaller than <see cref="LostShare"/> of the smaller
     /// marked mask: an element may shrink between its marks (moving away), but not below what either end shows.
     /// </summary>
-    private static void TrackGap(List<Mat> frames, SpanGrids grids, FrameFeatures? recovery, IAnchorRun? anchor, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
+    private static void TrackGap(List<Mat> frames, SpanGrids grids, FrameFeatures? recovery, bool driftCheck, IAnchorRun? anchor, int from, Mat fromMask, int to, Mat toMask, ObjectTrack track, CancellationToken ct)
     {
         if (to - from < 2) return;
         var lostBelow = LostShare * Math.Min(Area(fromMask), Area(toMask));
         var backward = new Dictionary<int, Mat>();
         try
         {
-            using (var back = new DirectionalTracker(frames[to], toMask, grids.OfMark(to), recovery, anchor, grids.RecentFrames))
+            using (var back = new DirectionalTracker(frames[to], toMask, grids.OfMark(to), recovery, anchor, grids.RecentFrames, driftCheck))
             {
                 if (grids.OfMark(from) is { } fromGrid) back.AddReference(fromGrid, fromMask);
                 for (var t = to - 1; t > from; t--)
@@ -315,7 +323,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
                     backward[t] = back.Probability.Clone();
                 }
             }
-            using var forward = new DirectionalTracker(frames[from], fromMask, grids.OfMark(from), recovery, anchor, grids.RecentFrames);
+            using var forward = new DirectionalTracker(frames[from], fromMask, grids.OfMark(from), recovery, anchor, grids.RecentFrames, driftCheck);
             if (grids.OfMark(to) is { } toGrid) forward.AddReference(toGrid, toMask);
             using var blend = new Mat();
             for (var t = from + 1; t < to; t++)

@@ -48,6 +48,12 @@ internal sealed class LabelMemory : IDisposable
     /// <summary>Another marked frame of the element (the far end of a gap between two marked frames).</summary>
     public void AddReference(FeatureGrid frame, Mat probability) => _references.Add(EntryOf(frame, probability, hard: false));
 
+    /// <summary>Forgets the tracked frames (the marked ones stay): the track moved, and what they hold is what it left.</summary>
+    public void ForgetRecent()
+    {
+        while (_recent.Count > 0) _recent.Dequeue().Cells.Dispose();
+    }
+
     /// <summary>
     /// Remembers <paramref name="frame"/>'s features with the element's mask on it (probability ≥ 0.5), forgetting the
     /// oldest tracked frame. Masks, not probabilities: soft predictions fed back spread into the background within a
