@@ -80,7 +80,16 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// </summary>
     public double PreviewMatchingSeconds { get; init; } = 15;
 
-    /// <summary>The clock <see cref="PreviewMatchingSeconds"/> is read from.</summary>
+    /// <summary>
+    /// Seconds into a preview's tracking after which the anchor corrects no more frames (and nothing is matched), the
+    /// flow alone carrying the mask to the end. The anchor's own cap counts only its encoder passes; the corrections'
+    /// decoding, matching and blending back come on top, and a preview of a 90-frame clip with two marked frames took
+    /// 27–28 s through the API on a busy 2-core machine (davis16-dev camel, 2026-12-08), too near the 30 s that
+    /// clients wait. This bounds the whole.
+    /// </summary>
+    public double PreviewCorrectionSeconds { get; init; } = 20;
+
+    /// <summary>The clock <see cref="PreviewMatchingSeconds"/> and <see cref="PreviewCorrectionSeconds"/> are read from.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>
@@ -113,7 +122,8 @@ public sealed class FlowColourPropagator : IMaskPropagator
     {
         var matching = MatchingFor(video.FrameCount, effort);
         var size = WorkingSize(video.Width, video.Height, keyframes, matching?.Features);
-        using var anchor = Anchor?.Begin(video.FrameCount, size, effort);
+        var run = Anchor?.Begin(video.FrameCount, size, effort);
+        using var anchor = run != null && effort == TrackingEffort.Preview ? new CorrectedUntil(run, new Deadline(Time, PreviewCorrectionSeconds)) : run;
         var objects = keyframes.Select(k => k.ObjectId).Distinct().Order().ToList();
         var marks = objects.ToDictionary(id => id, id => keyframes
             .Where(k => k.ObjectId == id && k.FrameIndex >= 0 && k.FrameIndex < video.FrameCount)
@@ -154,6 +164,17 @@ public sealed class FlowColourPropagator : IMaskPropagator
 
         public bool On(int frameIndex, IAnchorRun? anchor) =>
             !CorrectedFramesOnly || anchor == null || (anchor.Anchors(frameIndex) && Until?.Passed != true);
+    }
+
+    /// <summary>An anchor's run that corrects no frame once <paramref name="until"/> has passed.</summary>
+    private sealed class CorrectedUntil(IAnchorRun run, Deadline until) : IAnchorRun
+    {
+        public bool Anchors(int frameIndex) => !until.Passed && run.Anchors(frameIndex);
+
+        public Mat? Correct(int frameIndex, Mat frame, Mat probability, Mat? fullFrame = null) =>
+            until.Passed ? null : run.Correct(frameIndex, frame, probability, fullFrame);
+
+        public void Dispose() => run.Dispose();
     }
 
     /// <summary>A moment <paramref name="seconds"/> after its creation on <paramref name="time"/>.</summary>

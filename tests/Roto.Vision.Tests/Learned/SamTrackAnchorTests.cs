@@ -165,6 +165,56 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         }
     }
 
+    [Fact]
+    public void A_preview_out_of_correction_time_is_carried_by_the_flow_alone_to_its_end()
+    {
+        // On a clock that stands still a deadline a millisecond away is never reached, and one of 0 s is passed from the start.
+        var inTime = new CorrectionCount(new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewOverrun = 100 }));
+        var outOfTime = new CorrectionCount(new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewOverrun = 100 }));
+        var corrected = Masks(Corrected(0, DavisClipFixture.Frames, previewCorrectionSeconds: 0.001, anchor: inTime), TrackingEffort.Preview);
+        var carried = Masks(Corrected(0, DavisClipFixture.Frames, previewCorrectionSeconds: 0, anchor: outOfTime), TrackingEffort.Preview);
+        // A task's track is not a preview's: it takes no deadline, and its result does not depend on the machine.
+        var taskAnchor = new CorrectionCount(new SamTrackAnchor(models.Models));
+        var task = Masks(Corrected(0, DavisClipFixture.Frames, previewCorrectionSeconds: 0, anchor: taskAnchor), TrackingEffort.Full);
+        try
+        {
+            Assert.True(inTime.Corrections > 0, "a preview in time should be corrected");
+            Assert.Equal(0, outOfTime.Corrections);
+            Assert.True(taskAnchor.Corrections > 0, "a task's track should be corrected whatever the preview's deadline");
+            var ious = carried.Skip(1).Select((m, i) => { using var truth = clip.Truth(i + 1); return Iou(m, truth); }).ToList();
+            Assert.True(ious.Average() >= 0.8, $"mean IoU of the preview carried by the flow alone {ious.Average():0.000}");
+        }
+        finally
+        {
+            foreach (var m in corrected.Concat(carried).Concat(task)) m.Dispose();
+        }
+    }
+
+    /// <summary>The anchor's corrections as they are, counted.</summary>
+    private sealed class CorrectionCount(ITrackAnchor anchor) : ITrackAnchor
+    {
+        private int _corrections;
+        public int Corrections => _corrections;
+
+        public IAnchorRun Begin(int frameCount, Size workingSize, TrackingEffort effort) => new Counted(anchor.Begin(frameCount, workingSize, effort), this);
+
+        public void Load() => anchor.Load();
+
+        private sealed class Counted(IAnchorRun run, CorrectionCount count) : IAnchorRun
+        {
+            public bool Anchors(int frameIndex) => run.Anchors(frameIndex);
+
+            public Mat? Correct(int frameIndex, Mat frame, Mat probability, Mat? fullFrame = null)
+            {
+                var corrected = run.Correct(frameIndex, frame, probability, fullFrame);
+                if (corrected != null) Interlocked.Increment(ref count._corrections);
+                return corrected;
+            }
+
+            public void Dispose() => run.Dispose();
+        }
+    }
+
     /// <summary>A clock that stands still.</summary>
     private sealed class FrozenClock : TimeProvider
     {
@@ -232,13 +282,15 @@ public sealed class SamTrackAnchorTests(LearnedModelsFixture models, DavisClipFi
         return ious;
     }
 
-    private FlowColourPropagator Corrected(int taskMatchingMaxFrames, int previewMatchingMaxFrames = 0, double previewMatchingSeconds = 15) => new()
+    private FlowColourPropagator Corrected(int taskMatchingMaxFrames, int previewMatchingMaxFrames = 0, double previewMatchingSeconds = 15,
+        double previewCorrectionSeconds = 20, ITrackAnchor? anchor = null) => new()
     {
-        // A clock that stands still: the preview's matching deadline does not then depend on how busy the machine is.
+        // A clock that stands still: the preview's deadlines do not then depend on how busy the machine is.
         PreviewMatchingSeconds = previewMatchingSeconds,
+        PreviewCorrectionSeconds = previewCorrectionSeconds,
         Time = new FrozenClock(),
         // A fixed encoder cost and no cap on the passes' time: the preview's key frames do not then depend on how busy the machine is.
-        Anchor = new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewOverrun = 100 }),
+        Anchor = anchor ?? new SamTrackAnchor(models.Models, new SamTrackOptions { SecondsPerEncode = 0.5, PreviewOverrun = 100 }),
         WorkingWidth = SamTrackAnchor.WorkingWidth,
         TaskFeatures = FrameFeatures.ForTracking(),
         TaskMatchingMaxFrames = taskMatchingMaxFrames,
