@@ -26,7 +26,8 @@ Directory.CreateDirectory(cache);
 // (features.Name=Value overrides its FrameFeatures, e.g. features.MaxPixels=230400);
 // a task's track (ROTO_BENCH_EFFORT=full) is matched as the server's is (Roto:Tracking:TaskMatchingMaxFrames, 150 frames),
 // and a preview's on its corrected frames (Roto:Tracking:PreviewMatchingMaxFrames, 120 frames; previewmatching=0 keeps the flow alone)
-// for its first 15 s (previewmatchingseconds=N; the bench's own scoring runs inside that time, so pinned runs lift it).
+// for its first 15 s (previewmatchingseconds=N), and corrected for its first 20 s (previewcorrectionseconds=N); pinned
+// runs lift both, so that their figures do not depend on how busy the machine is.
 var settings = args.Where(a => a.Contains('=')).ToList();
 args = [.. args.Where(a => !a.Contains('='))];
 var classical = Environment.GetEnvironmentVariable("ROTO_BENCH_ENGINE") == "classical";
@@ -47,6 +48,7 @@ IMaskPropagator propagator = Environment.GetEnvironmentVariable("ROTO_BENCH_FEAT
         PreviewFeatures = anchor == null ? null : Roto.Vision.Features.FrameFeatures.ForTracking(),
         PreviewMatchingMaxFrames = settings.FirstOrDefault(s => s.StartsWith("previewmatching=")) is { } pm ? int.Parse(pm["previewmatching=".Length..]) : new FlowColourPropagator().PreviewMatchingMaxFrames,
         PreviewMatchingSeconds = settings.FirstOrDefault(s => s.StartsWith("previewmatchingseconds=")) is { } ps ? double.Parse(ps["previewmatchingseconds=".Length..], CultureInfo.InvariantCulture) : new FlowColourPropagator().PreviewMatchingSeconds,
+        PreviewCorrectionSeconds = settings.FirstOrDefault(s => s.StartsWith("previewcorrectionseconds=")) is { } pc ? double.Parse(pc["previewcorrectionseconds=".Length..], CultureInfo.InvariantCulture) : new FlowColourPropagator().PreviewCorrectionSeconds,
     };
 IClickSegmenter segmenter = models != null ? new SamClickSegmenter(models, samOptions) : new FeatureGraphSegmenter();
 if (anchor != null) Console.WriteLine($"SAM anchor: {anchorOptions}; one encoder pass {anchor.SecondsPerEncode:F2} s; effort {effort}; working width {width}; blend back {blendBack}");
