@@ -31,7 +31,7 @@ internal sealed class DirectionalTracker : IDisposable
     private const double SeedShare = 0.05;
 
     /// <summary>
-    /// Frames between two looks for a matched element elsewhere while its track still holds something (<see cref="CheckDrift"/>):
+    /// Frames between two looks for a matched element elsewhere while its track still holds something (<see cref="_checkDrift"/>):
     /// each costs a small network pass and a match over the whole frame.
     /// </summary>
     private const int DriftCheckInterval = 4;

@@ -37,7 +37,7 @@ public sealed class FlowColourPropagator : IMaskPropagator
     /// Whether a matched track also looks for its element elsewhere every few frames while it still holds something,
     /// with <see cref="Recovery"/>'s features: matching can carry the label onto something else without the mask
     /// shrinking. davis16-dev breakdance, a preview's `mask` J&amp;F: 0.366 → 0.524 (docs/benchmarks.md, "The track
-    /// looks elsewhere").
+    /// looks for its element elsewhere").
     /// </summary>
     public bool DriftCheck { get; init; } = true;
 
